@@ -1,0 +1,28 @@
+"""One exception tree for real failures.
+
+PipelineError
+ ├── ConfigError        sources.yaml is malformed or invalid (names file, line, field)
+ ├── LockedError        another run holds the lock
+ ├── WarehouseBusyError the database file is held by another writer past our retries
+ └── CaptureError       a WARC capture cannot be read back
+"""
+
+
+class PipelineError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(PipelineError):
+    """sources.yaml could not be read or validated."""
+
+
+class LockedError(PipelineError):
+    """Another run holds the run lock."""
+
+
+class WarehouseBusyError(PipelineError):
+    """The warehouse file stayed locked by another process past the retry budget."""
+
+
+class CaptureError(PipelineError):
+    """A stored capture could not be read back."""

@@ -1,0 +1,105 @@
+"""The typed values that cross stage boundaries: source items, fetch results, captures, articles."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+def stable_id(key: str) -> str:
+    """A short, stable hash id (16 hex chars of sha256) for a canonical URL or a file path."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(slots=True, frozen=True)
+class SourceItem:
+    """One thing to collect: a URL to fetch or a local file to capture, discovered from a source."""
+
+    source: str
+    url: str  # http(s) URL, or file:// URL for local captures
+    kind: str = "article"  # "article" | "feed" | "sitemap" | "links"
+    published: datetime | None = None  # from feed/sitemap metadata when known
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """The outcome of fetching one URL: a response (any status) or an error, with timing."""
+
+    url: str
+    source: str
+    final_url: str | None = None
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    fetched_at: datetime | None = None
+    duration_s: float = 0.0
+    redirects: list[str] = field(default_factory=list)
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None  # e.g. "timeout", "connect: ...", "too-large", "robots-disallowed"
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Capture:
+    """Raw bytes as stored in a WARC file, with where to find them again."""
+
+    id: str  # sha of (warc_file, offset): unique per stored record
+    url: str
+    final_url: str
+    source: str
+    status: int
+    content_type: str
+    body: bytes
+    fetched_at: datetime
+    sha256: str
+    warc_file: str = ""
+    offset: int = 0
+    length: int = 0
+    run_id: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    path: str | None = None  # for local files: the path as given in sources.yaml
+
+
+@dataclass(slots=True)
+class Removed:
+    """A block the extractor cut, and why (`newsletter`, `donation`, `related`, ...)."""
+
+    text: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Article:
+    """A clean article: what `extract` returns when a capture holds one."""
+
+    body: str
+    title: str | None = None
+    author: str | None = None
+    published: date | datetime | None = None
+    language: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    removed: list[Removed] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class Drop:
+    """A capture that holds no article, with the reason (counted and stored, never swallowed)."""
+
+    reason: str
+
+
+ExtractResult = Article | Drop
