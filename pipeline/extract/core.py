@@ -1,0 +1,74 @@
+"""The public `extract` entry point: input sniffing, dispatch to the HTML or text path, drop reasons."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.extract.decode import decode_html
+from pipeline.models import Article, Drop, ExtractResult
+
+EXTRACTOR_VERSION = "0.1.0"
+
+MIN_BODY_CHARS = 200
+_HTML_SNIFF = re.compile(
+    r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<(?:p|div|article|title|meta)[\s>/]", re.I
+)
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:4096]
+    if not head:
+        return False
+    if head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")):
+        return True
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs by design
+        return False
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return b"\x00" in head or controls > len(head) * 0.1
+
+
+def guess_kind(text: str) -> str:
+    """'html' when the start of the text looks like markup, else 'text'."""
+    return "html" if _HTML_SNIFF.search(text[:4096]) else "text"
+
+
+def extract(content: bytes | str, *, url: str | None = None, kind: str | None = None) -> ExtractResult:
+    """Extract the article from a page (HTML or a plain-text dump); never raises."""
+    try:
+        return _extract(content, url=url, kind=kind)
+    except RecursionError:
+        return Drop("too-deep")
+    except Exception as exc:  # noqa: BLE001 - a pure function over untrusted bytes must not raise
+        return Drop(f"error: {type(exc).__name__}")
+
+
+def _extract(content: bytes | str, *, url: str | None, kind: str | None) -> ExtractResult:
+    if content is None:
+        return Drop("empty")
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        data = bytes(content)
+        if not data.strip():
+            return Drop("empty")
+        if _looks_binary(data):
+            return Drop("binary")
+        text = decode_html(data)
+    else:
+        text = content
+    if not text.strip():
+        return Drop("empty")
+    if "\x00" in text[:4096]:
+        return Drop("binary")
+    kind = kind or guess_kind(text)
+    if kind == "html":
+        from pipeline.extract.html import extract_html
+
+        result = extract_html(text, url=url)
+    elif kind == "text":
+        from pipeline.extract.text import extract_text
+
+        result = extract_text(text, url=url)
+    else:
+        return Drop(f"unknown-kind: {kind}")
+    if isinstance(result, Article) and len(result.body) < MIN_BODY_CHARS:
+        return Drop("too-short")
+    return result

@@ -1,0 +1,42 @@
+"""Clutter phrases by kind: the certain cases the classifier does not have to learn."""
+
+from __future__ import annotations
+
+import re
+
+# Each pattern is searched in a block's text; the first kind that matches names the clutter.
+_PATTERNS: list[tuple[str, str]] = [
+    ("newsletter", r"\bnewsletters?\b|delivered (?:straight |right )?to your inbox|\bsign ?up\b.{0,40}\b(?:updates|alerts|email)"
+     r"|we don.t spam|\bsubscribe\b|get .{0,60}\bupdates\b|^join (?:our|the) (?:mailing )?list"),
+    ("donation", r"\bdonat(?:e|ion|ions)\b|every contribution|support (?:our|us|the)\b.{0,60}(?:journalism|work|mission)"
+     r"|\bIBAN\b|\bSWIFT\b|\baccount for (?:international )?payments\b|\bvipps\b|\bpaypal\b|bank a/?c\b|\bpatreon\b"
+     r"|^support [A-Z]"),
+    ("comments", r"^(?:\d+\s+)?comments?$|^post a comment|^comments are closed|^leave a (?:comment|reply)|^add a comment"
+     r"|^view comments|^show comments|^\d+ (?:comments|responses|replies)$"),
+    ("related", r"^read (?:more|also|next)\b\s*[:|-]|^related(?: links| news| content| articles| stories| posts)?\s*:?$"
+     r"|^(?:see|more) also\s*:|^trending(?: now)?$|^latest(?: news)?$|^most (?:read|popular|viewed)$|\.\.\. ?read more$"
+     r"|^also read\b|^recommended(?: for you)?$|^you (?:may|might) also like"),
+    ("share", r"^(?:tweet|share|pin it|email|print|whatsapp|facebook|twitter|linkedin|reddit|telegram)$"
+     r"|^share (?:this|on)\b|^\+ posts$|^follow us\b"),
+    ("legal", r"\bcopyright\b|©|\ball rights reserved\b|\bgdpr\b|\bcookies?\b.{0,80}\b(?:consent|policy|use|accept)"
+     r"|\bprivacy (?:policy|statement)\b|\bterms (?:of (?:use|service)|and conditions)\b|advertising does not imply"),
+    ("cross-promo", r"^our [\w-]+ (?:website|site|edition|channel)$"),
+]
+_COMPILED = [(kind, re.compile(pat, re.I)) for kind, pat in _PATTERNS]
+
+# Headings that open a list of other content: everything under them up to the next body is a listing.
+LISTING_HEADERS = re.compile(
+    r"^(?:related(?: links| news| content| articles| stories| posts)?|trending(?: now)?|latest(?: news)?"
+    r"|most (?:read|popular|viewed)|recommended(?: for you)?|you (?:may|might) also like|more from .{1,40}"
+    r"|more stories|more news|top stories|editor.s picks?|popular(?: posts)?|read (?:next|also))\s*:?$",
+    re.I,
+)
+
+
+def clutter_kind(text: str) -> str | None:
+    """The clutter kind a block's text names outright, or None."""
+    stripped = text.strip()
+    for kind, pattern in _COMPILED:
+        if pattern.search(stripped):
+            return kind
+    return None
