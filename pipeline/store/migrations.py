@@ -1,0 +1,113 @@
+"""Named, ordered schema migrations; each is applied once and recorded in `_migrations`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_core_tables",
+        """
+        CREATE TABLE runs (
+            id VARCHAR PRIMARY KEY,
+            started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ,
+            status VARCHAR NOT NULL,          -- running | ok | failed | killed
+            sources_file VARCHAR,
+            counts JSON
+        );
+        CREATE TABLE captures (
+            id VARCHAR PRIMARY KEY,
+            url VARCHAR NOT NULL,
+            final_url VARCHAR NOT NULL,
+            status INTEGER NOT NULL,
+            content_type VARCHAR,
+            warc_file VARCHAR NOT NULL,       -- relative to <warehouse>/captures/
+            warc_offset BIGINT NOT NULL,
+            warc_length BIGINT NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            fetched_at TIMESTAMPTZ NOT NULL,
+            source VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,            -- article | feed | sitemap | links | file
+            etag VARCHAR,
+            last_modified VARCHAR,
+            path VARCHAR                      -- local files: the path as found
+        );
+        CREATE TABLE fetches (
+            run_id VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            status INTEGER,
+            error VARCHAR,
+            duration_s DOUBLE,
+            attempts INTEGER,
+            fetched_at TIMESTAMPTZ,
+            capture_id VARCHAR
+        );
+        CREATE TABLE articles (
+            id VARCHAR PRIMARY KEY,           -- hash of canonical URL, or of the file path
+            url VARCHAR NOT NULL,
+            canonical_url VARCHAR,
+            source VARCHAR NOT NULL,
+            title VARCHAR,
+            author VARCHAR,
+            published TIMESTAMP,
+            language VARCHAR,
+            description VARCHAR,
+            site_name VARCHAR,
+            body VARCHAR NOT NULL,
+            word_count INTEGER NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            capture_id VARCHAR NOT NULL,
+            extractor_version VARCHAR NOT NULL,
+            extracted_at TIMESTAMPTZ NOT NULL,
+            removed JSON                      -- [{text, reason}] of the blocks cut
+        );
+        CREATE TABLE rejects (
+            capture_id VARCHAR PRIMARY KEY,
+            url VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL,
+            extractor_version VARCHAR NOT NULL,
+            run_id VARCHAR,
+            rejected_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
+    (
+        "0002_lookup_indexes",
+        """
+        CREATE INDEX captures_url ON captures (url);
+        CREATE INDEX captures_source ON captures (source);
+        CREATE INDEX articles_source ON articles (source);
+        """,
+    ),
+]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied now."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ)"
+    )
+    done = {row[0] for row in con.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for name, sql in MIGRATIONS:
+        if name in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(timezone.utc)]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
