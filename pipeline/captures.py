@@ -150,8 +150,13 @@ class WarcWriter:
             headers=result.headers,
         )
 
-    def write_file(self, path: Path, body: bytes, source: str, content_type: str) -> Capture:
-        """Store a local file as a WARC `resource` record (target URI file:///abs/path)."""
+    def write_file(self, path: Path, body: bytes, source: str, content_type: str,
+                   label: str | None = None) -> Capture:
+        """Store a local file as a WARC `resource` record (target URI file:///abs/path).
+
+        `label` is the path as the user knows it (relative to sources.yaml): the article id
+        derives from it, so ids survive moving the project directory.
+        """
         writer = self._open()
         assert self._fh is not None
         fetched_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
@@ -175,7 +180,7 @@ class WarcWriter:
             url=uri, final_url=uri, source=source, status=200, content_type=content_type,
             body=body, fetched_at=fetched_at, sha256=hashlib.sha256(body).hexdigest(),
             warc_file=self._relative(), offset=offset, length=length, run_id=self.run_id,
-            headers=[("Content-Type", content_type)], path=str(path),
+            headers=[("Content-Type", content_type)], path=label or str(path),
         )
 
     def _sync(self) -> None:

@@ -34,6 +34,7 @@ ARTICLE_SCHEMA = pa.schema(
         ("removed", pa.string()),
     ]
 )
+ARTICLE_KEY_SCHEMA = pa.schema([("id", pa.string()), ("capture_id", pa.string())])
 CAPTURE_SCHEMA = pa.schema(
     [
         ("id", pa.string()),

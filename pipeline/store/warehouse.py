@@ -94,6 +94,16 @@ class Warehouse:
             try:
                 self._insert(con, "captures", batch.captures, R.CAPTURE_SCHEMA, "OR IGNORE")
                 self._insert(con, "fetches", batch.fetches, R.FETCH_SCHEMA, "")
+                if batch.articles:
+                    # Re-extraction of a capture replaces what it gave before, even if the
+                    # article's id changed (e.g. a newly found canonical URL).
+                    con.register("_b_article_keys", R.to_table(
+                        [{"id": a["id"], "capture_id": a["capture_id"]} for a in batch.articles],
+                        R.ARTICLE_KEY_SCHEMA))
+                    con.execute(
+                        "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_article_keys) "
+                        "AND id NOT IN (SELECT id FROM _b_article_keys)"
+                    )
                 self._insert(con, "articles", batch.articles, R.ARTICLE_SCHEMA, "OR REPLACE")
                 self._insert(con, "rejects", batch.rejects, R.REJECT_SCHEMA, "OR REPLACE")
                 if batch.articles:

@@ -1,0 +1,198 @@
+"""Command-line interface: commands only, no logic (each command calls one module)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from pipeline import report
+from pipeline.errors import ConfigError, LockedError, PipelineError, WarehouseBusyError
+from pipeline.store.warehouse import DEFAULT_DB
+
+# Exit codes (documented in the README): scripts and cron rely on them.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+EXIT_LOCKED = 3
+EXIT_BUSY = 4
+EXIT_SOURCES_FAILED = 5
+
+err = Console(stderr=True)
+DB_OPTION = click.option(
+    "--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
+    help="DuckDB warehouse file (WARC captures go to captures/ beside it).",
+)
+
+
+def _setup_logging(verbose: int, log_file: Path | None) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    if log_file:
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        level = min(level, logging.INFO)
+    else:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=err, show_path=False, markup=False)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
+@click.option("--log-file", type=click.Path(path_type=Path), help="Write logs to this file instead of stderr.")
+def main(verbose: int, log_file: Path | None) -> None:
+    """pipeline: collect news pages, strip the clutter, land clean articles in DuckDB."""
+    _setup_logging(verbose, log_file)
+
+
+@main.command("run")
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path), default=Path("sources.yaml"),
+              show_default=True, help="The sources file to collect.")
+@DB_OPTION
+@click.option("--source", "only", multiple=True, help="Only this source (repeatable).")
+@click.option("--strict", is_flag=True, help=f"Exit {EXIT_SOURCES_FAILED} when any source yielded nothing because of errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict: bool, as_json: bool) -> None:
+    """Discover, fetch, capture, extract and load every source (the cron job)."""
+    from pipeline.config import load_config
+    from pipeline.run import RunOptions, run
+
+    try:
+        config = load_config(sources_path)
+        unknown = set(only) - {s.name for s in config.sources}
+        if unknown:
+            raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
+        with report.live_status(err, "collecting") as _:
+            summary = run(config, RunOptions(db_path=db_path, only_sources=only))
+    except ConfigError as exc:
+        err.print(f"[red]config error[/red]\n{exc}", markup=True, highlight=False)
+        sys.exit(EXIT_CONFIG)
+    except LockedError as exc:
+        err.print(f"[yellow]{exc}[/yellow]", highlight=False)
+        sys.exit(EXIT_LOCKED)
+    except WarehouseBusyError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        sys.exit(EXIT_BUSY)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2, default=str))
+    else:
+        report.print_run_summary(err, summary)
+    if strict and summary.failed_sources:
+        sys.exit(EXIT_SOURCES_FAILED)
+
+
+@main.command("extract")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--jsonl", "jsonl", type=click.Path(allow_dash=True), default=None,
+              help="Write one JSON object per input to FILE ('-' for stdout).")
+@click.option("--kind", type=click.Choice(["html", "text"]), default=None, help="Force the input kind.")
+def extract_command(paths: tuple[Path, ...], jsonl: str | None, kind: str | None) -> None:
+    """Extract articles from local files, offline, with no database."""
+    from pipeline.offline import extract_paths
+
+    records = extract_paths(paths, kind=kind)
+    if jsonl is None:
+        report.print_extract_table(Console(), records)
+        return
+    out = sys.stdout if jsonl == "-" else open(jsonl, "w", encoding="utf-8")
+    try:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+@main.command("reextract")
+@DB_OPTION
+@click.option("--source", default=None, help="Only captures of this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def reextract_command(db_path: Path, source: str | None, as_json: bool) -> None:
+    """Re-run extraction over every stored capture, offline, replacing articles in place."""
+    from pipeline.lock import RunLock
+    from pipeline.reextract import reextract
+
+    if not db_path.exists():
+        err.print(f"[red]{db_path}: no warehouse here; run `pipeline run` first[/red]")
+        sys.exit(EXIT_CONFIG)
+    try:
+        with RunLock(db_path.with_name(db_path.name + ".lock")):
+            with report.progress(err, "re-extracting") as advance:
+                summary = reextract(db_path, source=source, on_progress=advance)
+    except LockedError as exc:
+        err.print(f"[yellow]{exc}[/yellow]")
+        sys.exit(EXIT_LOCKED)
+    if as_json:
+        click.echo(json.dumps(_slots(summary)))
+    else:
+        report.print_mapping(err, "re-extraction", _slots(summary))
+
+
+@main.command("sql")
+@click.argument("query")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Rows as JSON objects, one per line.")
+def sql_command(query: str, db_path: Path, as_json: bool) -> None:
+    """Run a DuckDB SQL query against the warehouse (read-only)."""
+    from pipeline.store.warehouse import Warehouse
+
+    try:
+        with Warehouse(db_path).connect(read_only=True) as con:
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+    except Exception as exc:
+        err.print(f"[red]query failed:[/red] {exc}", highlight=False)
+        sys.exit(EXIT_ERROR)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str))
+    else:
+        report.print_rows(Console(), columns, rows)
+
+
+@main.command("stats")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def stats_command(db_path: Path, as_json: bool) -> None:
+    """Counts per table, articles per source and language, recent runs, reject reasons."""
+    from pipeline.store.queries import stats
+
+    data = stats(db_path)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        report.print_stats(Console(), data)
+
+
+def _slots(obj: object) -> dict:
+    return {name: getattr(obj, name) for name in getattr(obj, "__slots__", ())}
+
+
+def _register_module_commands() -> None:
+    """Commands defined beside the module they drive."""
+    from pipeline.evaluate import eval_command
+
+    main.add_command(eval_command, "eval")
+
+
+_register_module_commands()
+
+
+def entry() -> None:
+    try:
+        main(standalone_mode=True)
+    except PipelineError as exc:
+        err.print(f"[red]{exc}[/red]")
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    entry()

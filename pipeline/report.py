@@ -1,0 +1,88 @@
+"""Rich output for people: progress, run summaries, tables. Nothing here decides anything."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+@contextmanager
+def live_status(console: Console, label: str) -> Iterator[None]:
+    """A spinner while a long step runs (only on a terminal: cron logs stay clean)."""
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(label):
+        yield
+
+
+@contextmanager
+def progress(console: Console, label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    columns = [SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, disable=not console.is_terminal, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+def print_run_summary(console: Console, summary: Any) -> None:
+    table = Table(title=f"run {summary.run_id}: {summary.status}")
+    headers = ["source", "discovered", "known", "304", "fetched", "failed", "captured", "articles", "rejected"]
+    for header in headers:
+        table.add_column(header, justify="left" if header == "source" else "right")
+    for name, t in summary.sources.items():
+        table.add_row(name, *(str(v) for v in (t.discovered, t.skipped_known, t.not_modified,
+                                               t.fetched, t.failed, t.captured, t.articles, t.rejected)))
+    console.print(table)
+    if summary.recovered_runs:
+        console.print(f"recovered after killed run(s): {', '.join(summary.recovered_runs)}")
+    for name, t in summary.sources.items():
+        if t.reasons:
+            reasons = ", ".join(f"{k} x{v}" for k, v in t.reasons.most_common())
+            console.print(f"[bold]{name}[/bold] drops/failures: {reasons}", highlight=False)
+        for problem in t.problems[:5]:
+            console.print(f"  [yellow]![/yellow] {name}: {problem}", highlight=False, markup=True)
+        if len(t.problems) > 5:
+            console.print(f"  ... and {len(t.problems) - 5} more (see the fetches table)")
+    failed = summary.failed_sources
+    if failed:
+        console.print(f"[yellow]sources that yielded nothing: {', '.join(failed)}[/yellow]")
+
+
+def print_rows(console: Console, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+    console.print(f"{len(rows)} row(s)", style="dim")
+
+
+def print_mapping(console: Console, title: str, data: dict[str, Any]) -> None:
+    table = Table("key", "value", title=title)
+    for key, value in data.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def print_extract_table(console: Console, records: list[dict[str, Any]]) -> None:
+    table = Table("path", "title", "author", "lang", "words", "removed / drop")
+    for rec in records:
+        if "drop" in rec:
+            table.add_row(rec["path"], "", "", "", "", f"[red]drop: {rec['drop']}[/red]")
+        else:
+            table.add_row(rec["path"], rec.get("title") or "", rec.get("author") or "",
+                          rec.get("language") or "", str(len((rec.get("body") or "").split())),
+                          str(len(rec.get("removed") or [])))
+    console.print(table)
+
+
+def print_stats(console: Console, data: dict[str, Any]) -> None:
+    print_mapping(console, "tables", data["tables"])
+    for key, title in (("by_source", "articles by source"), ("by_language", "articles by language"),
+                       ("reject_reasons", "reject reasons"), ("recent_runs", "recent runs")):
+        rows = data.get(key) or []
+        if rows:
+            print_rows(console, list(rows[0].keys()), [list(r.values()) for r in rows])

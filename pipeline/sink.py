@@ -1,0 +1,114 @@
+"""Buffer captures and fetch outcomes, extract them, and land them in the warehouse in batches."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from pipeline.models import Article, Capture, Drop, FetchResult
+from pipeline.stages import extract_many, version
+from pipeline.store import rows as R
+from pipeline.store.warehouse import Batch, Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SourceTally:
+    """What happened to one source in this run; shown in the summary table."""
+
+    discovered: int = 0
+    skipped_known: int = 0
+    not_modified: int = 0
+    fetched: int = 0
+    failed: int = 0
+    captured: int = 0
+    articles: int = 0
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        return {
+            "discovered": self.discovered, "skipped_known": self.skipped_known,
+            "not_modified": self.not_modified, "fetched": self.fetched, "failed": self.failed,
+            "captured": self.captured, "articles": self.articles, "rejected": self.rejected,
+            "problems": list(self.problems), "reasons": dict(self.reasons),
+        }
+
+
+class Sink:
+    """Collects rows from every stage; `flush` extracts the pending captures and loads one batch."""
+
+    def __init__(self, warehouse: Warehouse, run_id: str, batch_size: int = 200,
+                 flush_interval_s: float = 10.0, workers: int | None = None) -> None:
+        self.warehouse = warehouse
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.workers = workers
+        self.tallies: dict[str, SourceTally] = defaultdict(SourceTally)
+        self._pending: list[Capture] = []
+        self._batch = Batch()
+        self._last_flush = time.monotonic()
+
+    def tally(self, source: str) -> SourceTally:
+        return self.tallies[source]
+
+    def problem(self, source: str, message: str) -> None:
+        log.warning("%s: %s", source, message)
+        self.tallies[source].problems.append(message)
+
+    def record_fetch(self, result: FetchResult, kind: str, capture: Capture | None) -> None:
+        self._batch.fetches.append(R.fetch_row(result, self.run_id, kind, capture.id if capture else None))
+        tally = self.tallies[result.source]
+        if result.status == 304:
+            tally.not_modified += 1
+        elif result.ok:
+            tally.fetched += 1
+        else:
+            tally.failed += 1
+            reason = result.error or f"http {result.status}"
+            tally.reasons[reason.split(":", 1)[0]] += 1
+            self.problem(result.source, f"{result.url}: {reason}")
+        self._maybe_flush()
+
+    def add_capture(self, capture: Capture, kind: str, extract: bool = True) -> None:
+        """Index a stored capture; queue it for extraction when it may hold an article."""
+        self._batch.captures.append(R.capture_row(capture, kind))
+        self.tallies[capture.source].captured += 1
+        if extract:
+            self._pending.append(capture)
+        self._maybe_flush()
+
+    def queue_extraction(self, capture: Capture) -> None:
+        """Queue an already indexed capture for (re-)extraction."""
+        self._pending.append(capture)
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        due = time.monotonic() - self._last_flush > self.flush_interval_s
+        if len(self._pending) >= self.batch_size or len(self._batch) >= 5 * self.batch_size or due:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        batch, self._batch = self._batch, Batch()
+        now = datetime.now(timezone.utc)
+        for capture, result in zip(pending, extract_many(pending, self.workers)):
+            self._add_result(batch, capture, result, now)
+        self.warehouse.load(batch)
+        self._last_flush = time.monotonic()
+
+    def _add_result(self, batch: Batch, capture: Capture, result: Article | Drop, now: datetime) -> None:
+        tally = self.tallies[capture.source]
+        if isinstance(result, Article):
+            batch.articles.append(R.article_row(capture, result, version(), now))
+            tally.articles += 1
+        else:
+            batch.rejects.append(R.reject_row(capture, result, version(), self.run_id, now))
+            tally.rejected += 1
+            tally.reasons[result.reason.split(":", 1)[0]] += 1

@@ -1,0 +1,64 @@
+"""The extraction stage: a capture in, an `Article` or a `Drop` out; parallel over batches.
+
+Pure with respect to the outside world (no network, no database), so `run`, `reextract` and
+`batch` share it.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Iterable
+
+from pipeline.extract import EXTRACTOR_VERSION, decode_html, extract
+from pipeline.models import Capture, Drop, ExtractResult
+from pipeline.fetch.policy import EXTRACTABLE_TYPES
+
+_PARALLEL_FROM = 16  # below this, a process pool costs more than it saves
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def extract_capture(capture: Capture) -> ExtractResult:
+    """Extract one capture; non-2xx and non-text content types are dropped with a reason."""
+    if not 200 <= capture.status < 300:
+        return Drop(f"http-status: {capture.status}")
+    mtype = media_type(capture.content_type)
+    if mtype and mtype not in EXTRACTABLE_TYPES:
+        return Drop(f"unsupported-content-type: {mtype}")
+    if not capture.body:
+        return Drop("empty")
+    kind = "text" if mtype == "text/plain" else ("html" if mtype else None)
+    try:
+        text = decode_html(capture.body, capture.content_type or None)
+    except Exception as exc:  # decoding must never stop a run
+        return Drop(f"undecodable: {type(exc).__name__}: {exc}")
+    if "\x00" in text[:4096] or _mostly_binary(text):
+        return Drop("binary: content is not text")
+    return extract(text, url=capture.final_url or capture.url, kind=kind)
+
+
+def _mostly_binary(text: str) -> bool:
+    sample = text[:4096]
+    if not sample:
+        return False
+    odd = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t\f"))
+    return odd / len(sample) > 0.1
+
+
+def extract_many(captures: list[Capture], workers: int | None = None) -> list[ExtractResult]:
+    """Extract in order; a process pool for large batches (extraction is CPU-bound)."""
+    workers = workers or os.cpu_count() or 1
+    if len(captures) < _PARALLEL_FROM or workers == 1:
+        return [extract_capture(capture) for capture in captures]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(extract_capture, captures, chunksize=8))
+
+
+def version() -> str:
+    return EXTRACTOR_VERSION
+
+
+__all__: Iterable[str] = ["extract_capture", "extract_many", "media_type", "version"]
