@@ -44,3 +44,10 @@ class FetchPolicy:
     backoff_max_s: float = 60.0
     retry_after_max_s: float = 120.0
     respect_robots: bool = True
+    # Added by the fetch issue (defaults keep older call sites valid):
+    # robots.txt crawl-delay/request-rate raise delay_s, but never beyond this cap.
+    crawl_delay_max_s: float = 60.0
+    # Circuit breaker: after this many consecutive failed attempts (connect errors, timeouts,
+    # 429/5xx) a host is skipped ("circuit-open") for breaker_cooldown_s; None = rest of the run.
+    breaker_failures: int = 10
+    breaker_cooldown_s: float | None = None

@@ -1,0 +1,110 @@
+"""Politeness state per host: concurrency slots, minimum delay between starts, circuit breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class _Host:
+    cond: asyncio.Condition = field(default_factory=asyncio.Condition)
+    gate: asyncio.Lock = field(default_factory=asyncio.Lock)
+    active: int = 0
+    next_start: float = 0.0
+
+
+class Pacer:
+    """Grants request slots: at most `concurrency` in flight per host, starts `delay_s` apart,
+    at most `global_concurrency` in flight overall.
+
+    Order matters for throughput: a request first waits for its host (slot, then delay) and only
+    then takes a global slot, so a slow or throttled host never holds global capacity while idle.
+    Starts of one host pass through a lock in order, so the delay is measured between real starts.
+    """
+
+    def __init__(self, global_concurrency: int, clock: Callable[[], float] = time.monotonic):
+        self._global = asyncio.Semaphore(global_concurrency)
+        self._hosts: dict[str, _Host] = {}
+        self._clock = clock
+
+    def _host(self, host: str) -> _Host:
+        state = self._hosts.get(host)
+        if state is None:
+            state = self._hosts[host] = _Host()
+        return state
+
+    def pause(self, host: str, seconds: float) -> None:
+        """No new request to `host` starts for `seconds` (Retry-After, throttling)."""
+        state = self._host(host)
+        state.next_start = max(state.next_start, self._clock() + seconds)
+
+    @asynccontextmanager
+    async def slot(self, host: str, concurrency: int, delay_s: float) -> AsyncIterator[None]:
+        state = self._host(host)
+        async with state.cond:
+            await state.cond.wait_for(lambda: state.active < concurrency)
+            state.active += 1
+        try:
+            async with state.gate:
+                while True:
+                    wait = state.next_start - self._clock()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                        continue
+                    await self._global.acquire()
+                    if self._clock() >= state.next_start:
+                        break
+                    self._global.release()  # a pause arrived while we queued globally
+                state.next_start = self._clock() + delay_s
+            try:
+                yield
+            finally:
+                self._global.release()
+        finally:
+            async with state.cond:
+                state.active -= 1
+                state.cond.notify_all()
+
+
+@dataclass(slots=True)
+class _Breaker:
+    failures: int = 0
+    open_until: float = 0.0
+
+
+class CircuitBreaker:
+    """Counts consecutive failed attempts per host; past a threshold the host is skipped.
+
+    After the cooldown the next attempt is a probe: one more failure re-opens at once (the count
+    is kept), one success closes the circuit.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._hosts: dict[str, _Breaker] = {}
+        self._clock = clock
+
+    def is_open(self, host: str) -> bool:
+        state = self._hosts.get(host)
+        return state is not None and state.open_until > self._clock()
+
+    def failures(self, host: str) -> int:
+        state = self._hosts.get(host)
+        return state.failures if state else 0
+
+    def record_success(self, host: str) -> None:
+        state = self._hosts.get(host)
+        if state is not None:
+            state.failures = 0
+            state.open_until = 0.0
+
+    def record_failure(self, host: str, threshold: int, cooldown_s: float | None) -> None:
+        state = self._hosts.setdefault(host, _Breaker())
+        state.failures += 1
+        if state.failures >= threshold:
+            cooldown = math.inf if cooldown_s is None else cooldown_s
+            state.open_until = self._clock() + cooldown
