@@ -4,7 +4,8 @@ PipelineError
  ├── ConfigError        sources.yaml is malformed or invalid (names file, line, field)
  ├── LockedError        another run holds the lock
  ├── WarehouseBusyError the database file is held by another writer past our retries
- └── CaptureError       a WARC capture cannot be read back
+ ├── CaptureError       a WARC capture cannot be read back
+ └── DiscoveryError     a feed, sitemap or section page cannot be parsed (names URL and why)
 """
 
 
@@ -26,3 +27,7 @@ class WarehouseBusyError(PipelineError):
 
 class CaptureError(PipelineError):
     """A stored capture could not be read back."""
+
+
+class DiscoveryError(PipelineError):
+    """A feed, sitemap or section page could not be turned into URLs (broken or hostile XML)."""
