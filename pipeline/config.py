@@ -64,6 +64,11 @@ class SourceSpec(BaseModel):
     exclude: str | None = None
     max_items: int | None = Field(None, ge=1)
     since: str | None = None  # ISO date; older feed/sitemap items are skipped
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _date_to_str(cls, value: Any) -> Any:
+        return value.isoformat() if hasattr(value, "isoformat") else value
     enabled: bool = True
     # Per-source overrides of `defaults:` (same keys).
     user_agent: str | None = None
@@ -86,6 +91,18 @@ class SourceSpec(BaseModel):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("since")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            from datetime import datetime
+
+            try:
+                datetime.fromisoformat(str(value))
+            except ValueError as exc:
+                raise ValueError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
         return value
 
     @field_validator("urls")
