@@ -42,7 +42,8 @@ def extract(content: bytes | str, *, url: str | None = None, kind: str | None = 
         return Drop(f"error: {type(exc).__name__}")
 
 
-def _extract(content: bytes | str, *, url: str | None, kind: str | None) -> ExtractResult:
+def decode_input(content: bytes | str) -> str | Drop:
+    """Text of the input, or a Drop when it is empty or binary."""
     if content is None:
         return Drop("empty")
     if isinstance(content, (bytes, bytearray, memoryview)):
@@ -51,9 +52,14 @@ def _extract(content: bytes | str, *, url: str | None, kind: str | None) -> Extr
             return Drop("empty")
         if _looks_binary(data):
             return Drop("binary")
-        text = decode_html(data)
-    else:
-        text = content
+        return decode_html(data)
+    return content
+
+
+def _extract(content: bytes | str, *, url: str | None, kind: str | None) -> ExtractResult:
+    text = decode_input(content)
+    if isinstance(text, Drop):
+        return text
     if not text.strip():
         return Drop("empty")
     if "\x00" in text[:4096]:

@@ -1,25 +1,74 @@
-"""The HTML path: trafilatura finds the main content and metadata."""
+"""The HTML path: selectolax blocks (certain clutter pruned), the block classifier, page metadata."""
 
 from __future__ import annotations
 
-from trafilatura import bare_extraction
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from pipeline.extract.blocks import Block, html_blocks
+from pipeline.extract.features import page_features
 from pipeline.extract.langid import detect_language
-from pipeline.models import Article, Drop, ExtractResult
+from pipeline.extract.metadata import Metadata, html_metadata
+from pipeline.extract.model import TreeModel, load_model
+from pipeline.extract.rules import clutter_kind
+from pipeline.models import Article, Drop, ExtractResult, Removed
 
 
-def extract_html(html: str, *, url: str | None = None) -> ExtractResult:
-    doc = bare_extraction(html, url=url, with_metadata=True, include_comments=False)
-    if doc is None or not (doc.text or "").strip():
+@dataclass(slots=True)
+class Prepared:
+    blocks: list[Block]
+    X: np.ndarray
+    pruned: list[Removed] = field(default_factory=list)
+    tree: object = None
+
+
+def prepare(html: str) -> Prepared:
+    page, tree = html_blocks(html)
+    return Prepared(page.blocks, page_features(page.blocks), page.pruned, tree)
+
+
+def _reason(block: Block) -> str:
+    kind = clutter_kind(block.text) if len(block.text) < 500 else None
+    if kind:
+        return kind
+    names = block.near_names
+    for word, reason in (("comment", "comments"), ("share", "share"), ("social", "share"), ("related", "related"),
+                         ("author", "author-bio"), ("bio", "author-bio"), ("newsletter", "newsletter"),
+                         ("footer", "legal"), ("nav", "nav"), ("menu", "nav"), ("caption", "caption")):
+        if any(word in n for n in names):
+            return reason
+    if block.link_chars > 0.5 * len(block.text):
+        return "nav"
+    return "chrome"
+
+
+def extract_html(html: str, *, url: str | None = None, model: TreeModel | None = None) -> ExtractResult:
+    doc = prepare(html)
+    if not doc.blocks:
         return Drop("no-main-content")
-    body = doc.text.strip()
+    model = model or load_model()
+    proba = model.predict_proba(doc.X)
+    keep = proba >= model.threshold_body
+    body_parts: list[str] = []
+    removed = list(doc.pruned)
+    for block, is_body in zip(doc.blocks, keep):
+        if is_body:
+            body_parts.append(block.text)
+        else:
+            removed.append(Removed(block.text, _reason(block)))
+    if not body_parts:
+        return Drop("no-main-content")
+    body = "\n\n".join(body_parts)
+    md = html_metadata(doc.tree, url) if doc.tree is not None else Metadata()
     return Article(
         body=body,
-        title=doc.title or None,
-        author=doc.author or None,
-        published=None,
-        language=detect_language(body),
-        description=doc.description or None,
-        site_name=doc.sitename or None,
-        canonical_url=doc.url or url,
+        title=md.title,
+        author=md.author,
+        published=md.published,
+        language=detect_language(body) or md.language,
+        description=md.description,
+        site_name=md.site_name,
+        canonical_url=md.canonical_url,
+        removed=removed,
     )

@@ -1,0 +1,169 @@
+"""The block model shared by both inputs: an HTML page or a text dump becomes a list of `Block`s.
+
+HTML is parsed with selectolax (lexbor); elements that are certainly clutter are pruned whole
+(and reported with a reason); the rest is cut into blocks at block-level tags.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser
+
+from pipeline.models import Removed
+
+BLOCK_TAGS = frozenset(
+    "p div section article main header footer aside nav h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tr td th "
+    "tbody thead tfoot blockquote pre figure figcaption form address hr center fieldset details summary "
+    "caption body html".split()
+)
+SKIP_TAGS = frozenset(
+    "script style noscript template svg iframe select option textarea input button head meta link object "
+    "embed canvas video audio picture source img map area label title math frame frameset".split()
+)
+HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_WS = re.compile(r"\s+")
+
+# Elements whose tag or name says they are certainly not the article (checked on every element).
+PRUNE_TAGS = {"nav": "nav", "aside": "related"}
+_PRUNE_NAME = re.compile(
+    r"(?:^|[-_ ])(?:(share|sharing|social|sharebar|socialbar|sharetools|share-tools)"
+    r"|(newsletter|subscribe|subscription|signup|sign-up)"
+    r"|(donate|donation|support-us)"
+    r"|(related|recirculation|more-stories|read-next|readnext|outbrain|taboola|trending|most-popular|mostpopular)"
+    r"|(comments?|disqus|commentlist|respond)"
+    r"|(cookie|gdpr)"
+    r"|(navbar|masthead|menu)"
+    r"|(author-bio|authorbio|author-box|about-author)"
+    r")(?:$|[-_ ])",
+    re.I,
+)
+# A name match on an element holding this much text is more likely a page wrapper ("has-menu").
+PRUNE_MAX_CHARS = 4000
+_PRUNE_REASONS = ("share", "newsletter", "donation", "related", "comments", "legal", "nav", "author-bio")
+
+
+@dataclass(slots=True)
+class Block:
+    text: str
+    tag: str  # block element that holds the text: p, h2, li, td, div, ... ("line" for text dumps)
+    path: tuple[str, ...] = ()  # ancestor tags, outermost first
+    names: frozenset[str] = frozenset()  # class/id/role/itemprop tokens of the ancestors (and itself)
+    near_names: frozenset[str] = frozenset()  # tokens of the 3 nearest elements
+    ancestors: tuple[int, ...] = ()  # ids of enclosing elements, outermost first
+    link_chars: int = 0
+    index: int = 0
+    reason: str | None = None  # set when a rule or the classifier cuts it
+
+
+@dataclass(slots=True)
+class Page:
+    blocks: list[Block] = field(default_factory=list)
+    pruned: list[Removed] = field(default_factory=list)
+
+
+def _names(node) -> str:
+    attrs = node.attributes
+    parts = [attrs.get(a) or "" for a in ("class", "id", "role", "itemprop")]
+    return " ".join(p for p in parts if p)
+
+
+def _prune_reason(node, tag: str, names: str) -> str | None:
+    if tag in PRUNE_TAGS:
+        return PRUNE_TAGS[tag]
+    if names:
+        m = _PRUNE_NAME.search(names)
+        if m:
+            group = next(i for i, g in enumerate(m.groups()) if g)
+            return _PRUNE_REASONS[group]
+    return None
+
+
+def html_blocks(html: str, prune: bool = True) -> tuple[Page, LexborHTMLParser]:
+    """Cut a page into blocks; pruned elements go to `Page.pruned` as one `Removed` each."""
+    tree = LexborHTMLParser(html)
+    page = Page()
+    root = tree.body or tree.root
+    if root is None:
+        return page, tree
+    _Walker(page, prune).run(root)
+    return page, tree
+
+
+class _Walker:
+    """Iterative depth-first walk (no recursion: pages can nest thousands deep)."""
+
+    def __init__(self, page: Page, prune: bool) -> None:
+        self.page, self.prune = page, prune
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.context: tuple = ("body", (), frozenset(), frozenset(), ())
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        text = _WS.sub(" ", "".join(self.parts)).strip()
+        self.parts = []
+        link_chars, self.link_chars = self.link_chars, 0
+        if text:
+            tag, path, names, near, ancestors = self.context
+            self.page.blocks.append(Block(text, tag, path, names, near, ancestors,
+                                          min(link_chars, len(text)), len(self.page.blocks)))
+
+    def run(self, root) -> None:
+        # stack of (node, state); state: path, names, near-names list, ancestor ids, in_link, block tag
+        stack = [(root, ((), frozenset(), (), (), False, "body"), False)]
+        while stack:
+            node, state, leaving = stack.pop()
+            path, names, near, ancestors, in_link, block_tag = state
+            if leaving:  # end of a block-level element
+                self.flush()
+                continue
+            tag = node.tag
+            if tag == "-text":
+                text = node.text_content
+                if text:
+                    if not self.parts:
+                        self.context = (block_tag, path, names, frozenset(t for n in near for t in n), ancestors)
+                    self.parts.append(text)
+                    if in_link:
+                        self.link_chars += len(text.strip())
+                continue
+            if tag is None or tag.startswith("-") or tag in SKIP_TAGS:
+                continue
+            if tag == "br":
+                self.flush()
+                continue
+            own = _names(node)
+            if self.prune and len(path) > 1:
+                reason = _prune_reason(node, tag, own)
+                if reason:
+                    text = _WS.sub(" ", node.text(separator=" ") or "").strip()
+                    if tag in PRUNE_TAGS or len(text) <= PRUNE_MAX_CHARS:
+                        self.flush()
+                        if text:
+                            self.page.pruned.append(Removed(text, reason))
+                        continue
+            is_block = tag in BLOCK_TAGS
+            own_tokens = frozenset(t for t in _TOKEN_SPLIT.split(own.lower()) if t) if own else frozenset()
+            child_state = (
+                path + (tag,),
+                names | own_tokens if own_tokens else names,
+                (near + (own_tokens,))[-3:],
+                ancestors + (node.mem_id,) if is_block else ancestors,
+                in_link or tag == "a",
+                tag if is_block else block_tag,
+            )
+            if is_block:
+                self.flush()
+                stack.append((node, state, True))
+            children = []
+            child = node.child
+            while child is not None:
+                children.append(child)
+                child = child.next
+            for child in reversed(children):
+                stack.append((child, child_state, False))
+        self.flush()

@@ -1,0 +1,123 @@
+"""Train the block classifier from ScrapingHub gold bodies (and fixtures), report k-fold CV, write model.json.
+
+    uv run python scripts/train_clutter.py [--folds 5] [--no-write]
+
+A block is labelled body when most of its 4-word shingles (or, for short blocks, its whole text)
+occur in the page's gold body. Training is deterministic (fixed seeds, no early stopping).
+Cross-validation splits by page: each page is scored by a model that never saw it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.evaluate import GoldPage, load_gold, shingles, tokenize  # noqa: E402
+from pipeline.extract import html as html_path  # noqa: E402
+from pipeline.extract.core import decode_input  # noqa: E402
+from pipeline.extract.model import MODEL_PATH, TreeModel  # noqa: E402
+
+SCRAPINGHUB = ROOT.parent / "shared" / "bench" / "scrapinghub"
+PARAMS = dict(max_iter=200, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0,
+              early_stopping=False, random_state=0)
+
+
+@dataclass
+class PageData:
+    page: GoldPage
+    X: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+
+
+def label_blocks(blocks, gold: str) -> np.ndarray:
+    gold_shingles = shingles(gold)
+    gold_tokens = " " + " ".join(tokenize(gold)).lower() + " "
+    labels = np.zeros(len(blocks), dtype=np.int8)
+    for i, b in enumerate(blocks):
+        tokens = tokenize(b.text)
+        if len(tokens) >= 4:
+            s = shingles(b.text)
+            labels[i] = sum((s & gold_shingles).values()) >= 0.5 * sum(s.values())
+        elif tokens:
+            labels[i] = (" " + " ".join(tokens).lower() + " ") in gold_tokens
+    return labels
+
+
+def page_data(page: GoldPage) -> PageData:
+    text = decode_input(page.content)
+    doc = html_path.prepare(text)
+    y = label_blocks(doc.blocks, page.body)
+    w = np.array([np.sqrt(len(tokenize(b.text)) + 1) for b in doc.blocks])
+    return PageData(page, doc.X, y, w)
+
+
+def fit(data: list[PageData]) -> TreeModel:
+    X = np.concatenate([d.X for d in data])
+    y = np.concatenate([d.y for d in data])
+    w = np.concatenate([d.w for d in data])
+    clf = HistGradientBoostingClassifier(**PARAMS).fit(X, y, sample_weight=w)
+    return TreeModel.from_dict(export(clf))
+
+
+def export(clf) -> dict:
+    trees = []
+    depth = 0
+    for (predictor,) in clf._predictors:
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        idx = np.arange(len(nodes))
+        trees.append({
+            "feature": np.where(leaf, 0, nodes["feature_idx"]).tolist(),
+            "threshold": [float(t) if not lf else 0.0 for t, lf in zip(nodes["num_threshold"], leaf)],
+            "left": np.where(leaf, idx, nodes["left"]).tolist(),
+            "right": np.where(leaf, idx, nodes["right"]).tolist(),
+            "value": [round(float(v), 6) if lf else 0.0 for v, lf in zip(nodes["value"], leaf)],
+        })
+        depth = max(depth, int(nodes["depth"].max()))
+    return {"baseline": float(np.ravel(clf._baseline_prediction)[0]), "depth": depth, "trees": trees}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    from pipeline.evaluate import evaluate
+
+    pages = load_gold(SCRAPINGHUB)
+    data = [page_data(p) for p in pages]
+    print(f"{len(pages)} pages, {sum(len(d.y) for d in data)} blocks, "
+          f"{int(sum(d.y.sum() for d in data))} body", flush=True)
+    if args.folds > 1:
+        scored = []
+        for fold in range(args.folds):
+            train = [d for i, d in enumerate(data) if i % args.folds != fold]
+            test = [d.page for i, d in enumerate(data) if i % args.folds == fold]
+            model = fit(train)
+            s = evaluate(test, lambda p, m=model: html_path.extract_html(decode_input(p.content), url=p.url, model=m))
+            scored.extend(s.pages)
+            print(f"fold {fold}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}", flush=True)
+        from pipeline.evaluate import Score
+
+        cv = Score("cv", scored)
+        print(f"{args.folds}-fold CV over {len(scored)} pages: P {cv.precision:.4f} R {cv.recall:.4f} F1 {cv.f1:.4f}")
+    if not args.no_write:
+        clf = HistGradientBoostingClassifier(**PARAMS).fit(
+            np.concatenate([d.X for d in data]), np.concatenate([d.y for d in data]),
+            sample_weight=np.concatenate([d.w for d in data]))
+        MODEL_PATH.write_text(json.dumps(export(clf), separators=(",", ":")), encoding="utf-8")
+        print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main()
