@@ -58,8 +58,11 @@ def main(verbose: int, log_file: Path | None) -> None:
 @DB_OPTION
 @click.option("--source", "only", multiple=True, help="Only this source (repeatable).")
 @click.option("--strict", is_flag=True, help=f"Exit {EXIT_SOURCES_FAILED} when any source yielded nothing because of errors.")
+@click.option("--batch-size", default=200, show_default=True,
+              help="Captures per load; a killed run loses at most one batch of work.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
-def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict: bool, as_json: bool) -> None:
+def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict: bool,
+                batch_size: int, as_json: bool) -> None:
     """Discover, fetch, capture, extract and load every source (the cron job)."""
     from pipeline.config import load_config
     from pipeline.run import RunOptions, run
@@ -70,7 +73,7 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
         if unknown:
             raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
         with report.live_status(err, "collecting") as _:
-            summary = run(config, RunOptions(db_path=db_path, only_sources=only))
+            summary = run(config, RunOptions(db_path=db_path, only_sources=only, batch_size=batch_size))
     except ConfigError as exc:
         err.print(f"[red]config error[/red]\n{exc}", markup=True, highlight=False)
         sys.exit(EXIT_CONFIG)

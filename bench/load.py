@@ -1,0 +1,100 @@
+"""Load benchmark: articles/s landed in DuckDB, batched Arrow INSERT ... SELECT vs row-by-row.
+
+    uv run python bench/load.py [--n 10000] [--repeats 3] [--batch 1000]
+
+Both methods write the same synthetic article rows into a fresh warehouse file (same schema,
+same primary key, INSERT OR REPLACE). They alternate within each repeat so machine noise hits
+both; the table shows medians and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.models import Article, Capture
+from pipeline.store import rows as R
+from pipeline.store.warehouse import Batch, Warehouse
+
+WORDS = "the minister said on monday that talks on trade energy and defence would continue next week".split()
+
+
+def synthetic_rows(n: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    rows = []
+    for i in range(n):
+        body = "\n\n".join(" ".join(rng.choices(WORDS, k=60)) for _ in range(8))
+        capture = Capture(id=f"c{i:08d}", url=f"https://news.example/{i}.html",
+                          final_url=f"https://news.example/{i}.html", source="bench", status=200,
+                          content_type="text/html", body=b"", fetched_at=now, sha256="0" * 64)
+        article = Article(body=body, title=f"Headline {i}", author="Bench Writer", language="en")
+        rows.append(R.article_row(capture, article, "bench", now))
+    return rows
+
+
+def load_batched(warehouse: Warehouse, rows: list[dict], batch: int) -> None:
+    for start in range(0, len(rows), batch):
+        warehouse.load(Batch(articles=rows[start:start + batch]))
+
+
+def load_row_by_row(warehouse: Warehouse, rows: list[dict]) -> None:
+    columns = list(rows[0].keys())
+    sql = f"INSERT OR REPLACE INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        con.executemany(sql, [[row[c] for c in columns] for row in rows])
+        con.execute("COMMIT")
+
+
+def measure(method: str, rows: list[dict], batch: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        warehouse = Warehouse(Path(tmp) / "corpus.duckdb")
+        warehouse.migrate()
+        start = time.perf_counter()
+        if method == "batched":
+            load_batched(warehouse, rows, batch)
+        else:
+            load_row_by_row(warehouse, rows)
+        elapsed = time.perf_counter() - start
+        with warehouse.connect(read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == len(rows)
+    return len(rows) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    rows = synthetic_rows(args.n)
+    results: dict[str, list[float]] = {"batched": [], "row-by-row": []}
+    for repeat in range(args.repeats):
+        order = ["batched", "row-by-row"] if repeat % 2 == 0 else ["row-by-row", "batched"]
+        for method in order:
+            results[method].append(measure(method, rows, args.batch))
+    table = Table(title=f"DuckDB load: {args.n:,} synthetic articles, median of {args.repeats}")
+    table.add_column("method")
+    table.add_column("articles/s", justify="right")
+    table.add_column("runs (articles/s)", justify="right")
+    table.add_column("vs row-by-row", justify="right")
+    base = statistics.median(results["row-by-row"])
+    for method, label in (("batched", f"Arrow INSERT ... SELECT, {args.batch}/batch"),
+                          ("row-by-row", "executemany, one transaction")):
+        median = statistics.median(results[method])
+        table.add_row(label, f"{median:,.0f}", ", ".join(f"{v:,.0f}" for v in results[method]),
+                      f"{median / base:.1f}x")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
