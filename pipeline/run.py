@@ -78,6 +78,7 @@ def run(config: Config, options: RunOptions) -> RunSummary:
                 if remote:
                     asyncio.run(_collect_remote(config, remote, warc, sink, known, options))
                 sink.flush()
+            warehouse.maintain_corpus()  # search index current, stale dedup keys pruned
             status = "ok"
         finally:
             counts = {name: t.as_dict() for name, t in sink.tallies.items()}

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 
 import duckdb
 
+from pipeline.store import views
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_core_tables",
@@ -86,6 +88,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX articles_source ON articles (source);
         """,
     ),
+    ("0003_corpus_clusters_and_state", views.CORPUS_TABLES_V1),
+    ("0004_corpus_views", views.VIEWS_V1),
 ]
 
 

@@ -19,6 +19,8 @@ from typing import Any, Iterator
 
 import duckdb
 
+from pipeline import dedup
+from pipeline.dedup import DedupOptions
 from pipeline.errors import WarehouseBusyError
 from pipeline.store import rows as R
 from pipeline.store.migrations import migrate
@@ -49,9 +51,11 @@ class Batch:
 class Warehouse:
     """One DuckDB file plus its WARC captures directory beside it."""
 
-    def __init__(self, db_path: str | Path = DEFAULT_DB, busy_timeout_s: float = 120.0) -> None:
+    def __init__(self, db_path: str | Path = DEFAULT_DB, busy_timeout_s: float = 120.0,
+                 dedup: DedupOptions | None = None) -> None:
         self.db_path = Path(db_path)
         self.busy_timeout_s = busy_timeout_s
+        self.dedup = dedup or DedupOptions.from_env()
         self.captures_dir = self.db_path.parent / "captures"
 
     @contextmanager
@@ -89,6 +93,8 @@ class Warehouse:
         """Land a batch in one transaction: Arrow tables, one INSERT ... SELECT per table."""
         if not len(batch):
             return
+        # Near-duplicate signatures are pure CPU: computed before taking the write connection.
+        signed = dedup.sign(_dedupe(batch.articles, "articles"), self.dedup) if batch.articles else []
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -104,7 +110,10 @@ class Warehouse:
                         "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_article_keys) "
                         "AND id NOT IN (SELECT id FROM _b_article_keys)"
                     )
-                self._insert(con, "articles", batch.articles, R.ARTICLE_SCHEMA, "OR REPLACE")
+                if batch.articles:
+                    # Sets each row's cluster_id (the INSERT OR REPLACE below would reset it).
+                    dedup.assign_clusters(con, batch.articles, signed, self.dedup)
+                self._insert(con, "articles", batch.articles, dedup.ARTICLE_SCHEMA, "OR REPLACE")
                 self._insert(con, "rejects", batch.rejects, R.REJECT_SCHEMA, "OR REPLACE")
                 if batch.articles:
                     # A capture that now yields an article is no longer a reject.
@@ -128,6 +137,25 @@ class Warehouse:
         arrow = R.to_table(_dedupe(rows, table), schema)
         con.register(f"_b_{table}", arrow)
         con.execute(f"INSERT {mode} INTO {table} BY NAME SELECT * FROM _b_{table}")
+
+    def maintain_corpus(self) -> dict[str, Any]:
+        """End of a run: drop stale LSH band keys, rebuild the search index if articles changed.
+
+        A search index that cannot be built (fts extension missing) is logged, never fatal.
+        """
+        from pipeline.store import search
+
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            pruned = dedup.prune_bands(con)
+            con.execute("COMMIT")
+            try:
+                refresh = search.refresh_index(con)
+            except search.SearchUnavailableError as exc:
+                log.warning("search index not refreshed: %s", exc)
+                return {"pruned_bands": pruned, "search_index": f"unavailable: {exc}"}
+        return {"pruned_bands": pruned, "search_index_rebuilt": refresh.rebuilt,
+                "search_index_s": round(refresh.seconds, 3)}
 
     # --- run bookkeeping -------------------------------------------------------------------
 

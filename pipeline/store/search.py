@@ -1,0 +1,154 @@
+"""Full-text search: a BM25 index (DuckDB `fts`) over article title + body, rebuilt when stale.
+
+The `fts` extension cannot be downloaded here, so it is loaded from the file shipped by the
+PyPI package `duckdb-extension-fts` (pinned to the same version as `duckdb`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+INDEX_SCHEMA = "fts_main_articles"
+STATE_KEY = "fts"
+# Letters and digits make tokens, so "S-400" is searchable as "s" + "400" (the default drops digits).
+_CREATE = (
+    "PRAGMA create_fts_index('articles', 'id', 'title', 'body', stemmer = 'porter', "
+    "stopwords = 'english', ignore = '(\\.|[^a-z0-9])+', strip_accents = 1, lower = 1, "
+    "overwrite = 1)"
+)
+_FINGERPRINT = "SELECT count(*) || ':' || coalesce(bit_xor(hash(id, content_hash, title)), 0) FROM articles"
+
+
+class SearchUnavailableError(PipelineError):
+    """The fts extension could not be loaded, or the search index was never built."""
+
+
+def extension_path() -> Path:
+    """The fts extension file inside the `duckdb-extension-fts` package for this DuckDB version."""
+    spec = importlib.util.find_spec("duckdb_extension_fts")
+    if spec is None or not spec.submodule_search_locations:
+        raise SearchUnavailableError(
+            "full-text search needs the PyPI package duckdb-extension-fts "
+            f"=={duckdb.__version__} (uv add duckdb-extension-fts=={duckdb.__version__})")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
+    if not path.is_file():
+        found = sorted(p.parent.name for p in root.glob("extensions/*/fts.duckdb_extension"))
+        raise SearchUnavailableError(
+            f"duckdb-extension-fts has no build for duckdb {duckdb.__version__} "
+            f"(it has: {', '.join(found) or 'none'}); pin both packages to the same version")
+    return path
+
+
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """Load the fts extension into this connection, or raise SearchUnavailableError saying why."""
+    path = extension_path()
+    try:
+        con.execute(f"LOAD '{path}'")
+    except duckdb.Error as exc:
+        raise SearchUnavailableError(f"cannot load the fts extension from {path}: {exc}") from exc
+
+
+@dataclass(slots=True)
+class IndexRefresh:
+    rebuilt: bool
+    articles: int
+    seconds: float
+
+
+def refresh_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> IndexRefresh:
+    """Rebuild the BM25 index if articles changed since it was built (write connection)."""
+    load_fts(con)
+    fingerprint = con.execute(_FINGERPRINT).fetchone()[0]
+    articles = int(fingerprint.split(":", 1)[0])
+    row = con.execute("SELECT value FROM corpus_state WHERE key = ?", [STATE_KEY]).fetchone()
+    if not force and row and row[0] == fingerprint and _index_exists(con):
+        return IndexRefresh(False, articles, 0.0)
+    started = time.perf_counter()
+    con.execute(_CREATE)
+    con.execute("INSERT OR REPLACE INTO corpus_state VALUES (?, ?, now())", [STATE_KEY, fingerprint])
+    seconds = time.perf_counter() - started
+    log.info("search index rebuilt over %d articles in %.2fs", articles, seconds)
+    return IndexRefresh(True, articles, seconds)
+
+
+def _index_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'docs'",
+        [INDEX_SCHEMA]).fetchone()[0])
+
+
+@dataclass(slots=True)
+class Hit:
+    id: str
+    score: float
+    title: str | None
+    source: str
+    url: str
+    published: datetime | None
+    cluster_id: str | None
+    snippet: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_SEARCH = f"""
+    SELECT id, score, title, source, url, published, cluster_id, body FROM (
+        SELECT a.*, {INDEX_SCHEMA}.match_bm25(a.id, $query) AS score FROM articles a
+        WHERE ($source IS NULL OR a.source = $source)
+          AND ($since IS NULL OR coalesce(a.published, a.extracted_at::TIMESTAMP) >= $since)
+    ) WHERE score IS NOT NULL
+    ORDER BY score DESC, id
+    LIMIT $limit
+"""
+
+
+def search(con: duckdb.DuckDBPyConnection, query: str, source: str | None = None,
+           since: date | None = None, limit: int = 10) -> list[Hit]:
+    """Articles ranked by BM25 over title + body, each with a snippet around the first match."""
+    load_fts(con)
+    if not _index_exists(con):
+        raise SearchUnavailableError(
+            "no search index yet: it is built at the end of `pipeline run` "
+            "(or run `pipeline search --reindex`)")
+    params = {"query": query, "source": source, "limit": limit,
+              "since": datetime(since.year, since.month, since.day) if since else None}
+    rows = con.execute(_SEARCH, params).fetchall()
+    terms = query_terms(query)
+    return [Hit(i, float(score), title, src, url, published, cluster, snippet(body, terms))
+            for i, score, title, src, url, published, cluster, body in rows]
+
+
+def query_terms(query: str) -> list[str]:
+    return [t for t in re.split(r"[^\w]+", query.lower()) if t]
+
+
+def snippet(body: str, terms: list[str], width: int = 200) -> str:
+    """About `width` characters of the body around the densest cluster of query terms."""
+    flat = " ".join(body.split())
+    if not terms:
+        return flat[:width]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t[:max(3, len(t) - 2)]) for t in terms) + r")",
+                         re.IGNORECASE)
+    starts = [m.start() for m in pattern.finditer(flat)]
+    if not starts:
+        return flat[:width] + ("…" if len(flat) > width else "")
+    best = max(starts, key=lambda s: sum(1 for t in starts if s <= t < s + width))
+    begin = max(0, best - width // 4)
+    begin = flat.rfind(" ", 0, begin) + 1 if begin else 0
+    text = flat[begin:begin + width]
+    return ("…" if begin else "") + text + ("…" if begin + width < len(flat) else "")
