@@ -175,15 +175,89 @@ def stats_command(db_path: Path, as_json: bool) -> None:
         report.print_stats(Console(), data)
 
 
+@main.command("search")
+@click.argument("query")
+@DB_OPTION
+@click.option("--source", default=None, help="Only articles of this source.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only articles published (or fetched, when undated) on or after DATE.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="How many results.")
+@click.option("--reindex", is_flag=True, help="Rebuild the search index first (takes the write lock).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per result, best first.")
+def search_command(query: str, db_path: Path, source: str | None, since, limit: int,
+                   reindex: bool, as_json: bool) -> None:
+    """Full-text search (BM25 over title + body): ranked results with a snippet."""
+    from pipeline.store.search import SearchUnavailableError, search_db
+
+    if not db_path.exists():
+        err.print(f"[red]{db_path}: no warehouse here; run `pipeline run` first[/red]")
+        sys.exit(EXIT_CONFIG)
+    try:
+        hits = search_db(db_path, query, source=source, since=since.date() if since else None,
+                         limit=limit, reindex=reindex)
+    except SearchUnavailableError as exc:
+        err.print(f"[red]search unavailable:[/red] {exc}", highlight=False)
+        sys.exit(EXIT_ERROR)
+    except WarehouseBusyError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        sys.exit(EXIT_BUSY)
+    if as_json:
+        for hit in hits:
+            click.echo(json.dumps(hit.as_dict(), ensure_ascii=False, default=str))
+        return
+    report.print_rows(Console(), ["#", "score", "source", "published", "title", "snippet"], [
+        (n, f"{h.score:.3f}", h.source, h.published.date() if h.published else "", h.title, h.snippet)
+        for n, h in enumerate(hits, 1)
+    ])
+
+
+@main.command("export")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl", "csv"]), default=None,
+              help="Output format (default: from OUT's extension).")
+@click.option("--where", default=None,
+              help="SQL condition on the rows, e.g. \"source = 'seeds' AND word_count > 200\".")
+@click.option("--table", default="articles", show_default=True,
+              help="Table or view to export (articles, latest_articles, stories, source_health, ...).")
+@click.option("--columns", default=None, help="Comma-separated columns (default: all).")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def export_command(out: Path, fmt: str | None, where: str | None, table: str, columns: str | None,
+                   db_path: Path, as_json: bool) -> None:
+    """Stream articles (or a view) to Parquet, JSON lines or CSV in constant memory."""
+    from pipeline.export import ExportError, ExportOptions, export
+
+    if not db_path.exists():
+        err.print(f"[red]{db_path}: no warehouse here; run `pipeline run` first[/red]")
+        sys.exit(EXIT_CONFIG)
+    cols = tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else ()
+    try:
+        result = export(db_path, out, ExportOptions(format=fmt, where=where, table=table, columns=cols))
+    except ExportError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        sys.exit(EXIT_ERROR)
+    except WarehouseBusyError as exc:
+        err.print(f"[red]{exc}[/red]", highlight=False)
+        sys.exit(EXIT_BUSY)
+    if as_json:
+        click.echo(json.dumps(_slots(result)))
+    else:
+        report.print_mapping(err, "export", _slots(result))
+
+
 def _slots(obj: object) -> dict:
     return {name: getattr(obj, name) for name in getattr(obj, "__slots__", ())}
 
 
 def _register_module_commands() -> None:
     """Commands defined beside the module they drive."""
+    from pipeline.batch.commands import batch_command, load_command
     from pipeline.evaluate import eval_command
 
     main.add_command(eval_command, "eval")
+    main.add_command(batch_command, "batch")
+    main.add_command(load_command, "load")
 
 
 _register_module_commands()

@@ -134,7 +134,15 @@ def search(con: duckdb.DuckDBPyConnection, query: str, source: str | None = None
 
 
 def query_terms(query: str) -> list[str]:
-    return [t for t in re.split(r"[^\w]+", query.lower()) if t]
+    """Words to highlight: each query word as typed ("s-400") plus its parts of 3+ characters."""
+    terms: list[str] = []
+    for word in query.lower().split():
+        word = word.strip(".,;:!?\"'()[]")
+        parts = [p for p in re.split(r"[^\w]+", word) if len(p) >= 3 or p.isdigit()]
+        for term in ([word] if len(word) >= 2 else []) + parts:
+            if term not in terms:
+                terms.append(term)
+    return terms
 
 
 def snippet(body: str, terms: list[str], width: int = 200) -> str:
@@ -142,8 +150,9 @@ def snippet(body: str, terms: list[str], width: int = 200) -> str:
     flat = " ".join(body.split())
     if not terms:
         return flat[:width]
-    pattern = re.compile(r"\b(" + "|".join(re.escape(t[:max(3, len(t) - 2)]) for t in terms) + r")",
-                         re.IGNORECASE)
+    # a crude stem: "deliveries" highlights "delivery" too
+    stems = [t if len(t) <= 5 or not t.isalpha() else t[:len(t) - 3] for t in terms]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in stems) + r")", re.IGNORECASE)
     starts = [m.start() for m in pattern.finditer(flat)]
     if not starts:
         return flat[:width] + ("…" if len(flat) > width else "")
@@ -152,3 +161,17 @@ def snippet(body: str, terms: list[str], width: int = 200) -> str:
     begin = flat.rfind(" ", 0, begin) + 1 if begin else 0
     text = flat[begin:begin + width]
     return ("…" if begin else "") + text + ("…" if begin + width < len(flat) else "")
+
+
+def search_db(db_path: Path, query: str, source: str | None = None, since: date | None = None,
+              limit: int = 10, reindex: bool = False) -> list[Hit]:
+    """Search the warehouse file (read-only; `reindex` first rebuilds the index, taking the writer)."""
+    from pipeline.store.warehouse import Warehouse
+
+    warehouse = Warehouse(db_path)
+    if reindex:
+        warehouse.migrate()
+        with warehouse.connect() as con:
+            refresh_index(con, force=True)
+    with warehouse.connect(read_only=True) as con:
+        return search(con, query, source=source, since=since, limit=limit)
