@@ -197,10 +197,7 @@ class Fetcher:
         attempt = 0
         while True:
             if self._breaker.is_open(host):
-                raise _Failure(
-                    f"circuit-open: host {host} after "
-                    f"{self._breaker.failures(host)} consecutive failures"
-                )
+                raise self._circuit_open(host)
             attempt += 1
             if attempt > 1:
                 result.attempts += 1
@@ -233,6 +230,10 @@ class Fetcher:
                     self._pacer.pause(host, wait_s)  # the whole host is asked to slow down
             await asyncio.sleep(wait_s)
 
+    def _circuit_open(self, host: str) -> _Failure:
+        failures = self._breaker.failures(host)
+        return _Failure(f"circuit-open: host {host} after {failures} consecutive failures")
+
     async def _attempt(
         self,
         url: httpx.URL,
@@ -243,6 +244,8 @@ class Fetcher:
         result: FetchResult,
     ) -> _Response:
         async with self._pacer.slot(host, policy.per_host_concurrency, delay_s):
+            if self._breaker.is_open(host):  # it may have opened while we queued for the slot
+                raise self._circuit_open(host)
             started = time.monotonic()
             try:
                 async with asyncio.timeout(policy.total_timeout_s):
