@@ -85,12 +85,6 @@ def parse_feed(body: bytes, base_url: str, source: str) -> list[SourceItem]:
     if _ENTITY_DECL.search(body[:65536]):
         raise DiscoveryError(f"feed {base_url}: declares XML entities (refused: entity expansion)")
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
-    if not parsed.entries:
-        if parsed.get("bozo"):
-            raise DiscoveryError(f"feed {base_url}: not a readable feed: {parsed.get('bozo_exception')}")
-        if not parsed.get("version"):
-            raise DiscoveryError(f"feed {base_url}: not an RSS/Atom feed")
-        return []
     items: dict[str, SourceItem] = {}
     for entry in parsed.entries:
         url = _http_url(_entry_link(entry), base_url)
@@ -99,6 +93,10 @@ def parse_feed(body: bytes, base_url: str, source: str) -> list[SourceItem]:
         when = entry.get("published_parsed") or entry.get("updated_parsed")
         published = datetime(*when[:6], tzinfo=UTC) if when else None
         items[url] = SourceItem(source=source, url=url, kind="article", published=published)
+    if not items and parsed.get("bozo"):
+        raise DiscoveryError(f"feed {base_url}: not a readable feed: {parsed.get('bozo_exception')}")
+    if not items and not parsed.get("version"):
+        raise DiscoveryError(f"feed {base_url}: not an RSS/Atom feed")
     return list(items.values())
 
 
