@@ -252,9 +252,12 @@ def _slots(obj: object) -> dict:
 
 def _register_module_commands() -> None:
     """Commands defined beside the module they drive."""
+    from pipeline.batch.commands import batch_command, load_command
     from pipeline.evaluate import eval_command
 
     main.add_command(eval_command, "eval")
+    main.add_command(batch_command, "batch")
+    main.add_command(load_command, "load")
 
 
 _register_module_commands()

@@ -1,0 +1,81 @@
+"""Attach finished batch shards to the warehouse: import them into `articles`/`rejects`, or views.
+
+Import goes through `Warehouse.load`, the same path as the cron job, so ids upsert (a page the
+cron job already has is replaced, not duplicated) and whatever runs on every load (dedup
+signatures, the search index) runs on these rows too. Views (`batch_articles`,
+`batch_rejects`) over `read_parquet` cost nothing and see new shards at once, but they sit
+beside `articles`, not in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pyarrow.parquet as pq
+
+from pipeline.batch.errors import BatchError
+from pipeline.batch.layout import ARTICLES, REJECTS, Layout
+from pipeline.store.warehouse import Batch, Warehouse
+
+IMPORT_ROWS = 2000  # rows per transaction: bounded memory, few commits
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    shards: int = 0
+    articles: int = 0
+    rejects: int = 0
+    mode: str = "import"
+
+
+def finished_shards(out: str) -> list[str]:
+    """Names of the shards whose completion marker exists, sorted."""
+    layout = Layout.of(out)
+    names = sorted(layout.finished())
+    if not names:
+        raise BatchError(f"{out}: no finished batch shards here (no files under done/)")
+    return names
+
+
+def import_shards(db_path, out: str, on_progress: Callable[[int], None] | None = None) -> LoadSummary:
+    """Upsert every finished shard into `articles` and `rejects`, one shard at a time."""
+    layout = Layout.of(out)
+    names = finished_shards(out)
+    warehouse = Warehouse(db_path)
+    warehouse.migrate()
+    summary = LoadSummary()
+    for name in names:
+        for path, kind in ((layout.articles(name), "articles"), (layout.rejects(name), "rejects")):
+            with layout.fs.open_input_file(path) as fh:
+                for record_batch in pq.ParquetFile(fh).iter_batches(batch_size=IMPORT_ROWS):
+                    rows = record_batch.to_pylist()
+                    # Warehouse rows take the table's columns; provenance stays in the shard.
+                    if kind == "articles":
+                        warehouse.load(Batch(articles=rows))
+                        summary.articles += len(rows)
+                    else:
+                        warehouse.load(Batch(rejects=rows))
+                        summary.rejects += len(rows)
+        summary.shards += 1
+        if on_progress:
+            on_progress(1)
+    return summary
+
+
+def attach_views(db_path, out: str) -> LoadSummary:
+    """(Re)create `batch_articles` and `batch_rejects` as views over the shard files."""
+    layout = Layout.of(out)
+    if not layout.is_local:
+        raise BatchError(f"{out}: views need a local or mounted directory; use the import mode")
+    names = finished_shards(out)
+    warehouse = Warehouse(db_path)
+    warehouse.migrate()
+    summary = LoadSummary(shards=len(names), mode="view")
+    with warehouse.connect() as con:
+        for view, sub in (("batch_articles", ARTICLES), ("batch_rejects", REJECTS)):
+            pattern = f"{layout.root}/{sub}/*.parquet".replace("'", "''")
+            con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{pattern}')")
+        summary.articles = con.execute("SELECT count(*) FROM batch_articles").fetchone()[0]
+        summary.rejects = con.execute("SELECT count(*) FROM batch_rejects").fetchone()[0]
+    return summary

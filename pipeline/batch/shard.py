@@ -1,0 +1,226 @@
+"""Turn one WARC file into its articles and rejects shards: the unit of work every engine runs.
+
+Every response/resource record goes through `pipeline.stages.extract_capture`, the same code the
+cron job runs. A record that drops, or whose extraction raises, becomes a rejects row; a torn
+archive tail becomes one `unreadable-warc` rejects row. Neither fails the file. Shards are
+written under temporary names and renamed into place, and the completion marker comes last.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.batch.layout import Layout, canonical_input, filesystem, shard_name
+from pipeline.batch.warcread import WarcRecord, iter_records, to_capture
+from pipeline.models import Article, Capture, Drop
+from pipeline.stages import extract_capture, version
+from pipeline.store import rows as R
+
+PROVENANCE = [
+    ("warc_path", pa.string()),
+    ("warc_offset", pa.int64()),
+    ("warc_record_id", pa.string()),
+    ("warc_target_uri", pa.string()),
+]
+ARTICLE_SHARD_SCHEMA = pa.schema(list(R.ARTICLE_SCHEMA) + [pa.field(n, t) for n, t in PROVENANCE])
+REJECT_SHARD_SCHEMA = pa.schema(list(R.REJECT_SCHEMA) + [pa.field(n, t) for n, t in PROVENANCE])
+DEFAULT_SOURCE = "batch"
+
+
+@dataclass(slots=True, frozen=True)
+class ShardOptions:
+    """What every worker needs besides the input; small and picklable (sent with each task)."""
+
+    batch_id: str
+    source: str | None = None  # None: the record's X-Pipeline-Source, else "batch"
+    reader: str = "auto"
+    max_body_bytes: int = 8 * 1024 * 1024
+    row_group_rows: int = 1000
+    expected_version: str | None = None  # refuse to run on a worker with another extractor
+
+
+@dataclass(slots=True)
+class ShardResult:
+    """What one input gave, and what it cost the worker that ran it."""
+
+    input: str
+    name: str
+    records: int = 0
+    articles: int = 0
+    rejects: int = 0
+    errors: int = 0  # records whose extraction raised (they are in the rejects too)
+    torn: bool = False  # the archive ended in an unreadable record
+    seconds: float = 0.0
+    worker: str = ""  # host:pid
+    peak_rss_mb: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+class _ShardWriter:
+    """Row-group-sized buffers in front of a ParquetWriter on a temporary file."""
+
+    def __init__(self, layout: Layout, final: str, schema: pa.Schema, rows_per_group: int) -> None:
+        self.layout, self.final, self.schema = layout, final, schema
+        self.tmp = Layout.tmp(final, f"{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        self.rows_per_group = rows_per_group
+        self.buffer: list[dict[str, Any]] = []
+        self.writer = pq.ParquetWriter(self.tmp, schema, filesystem=layout.fs, compression="zstd")
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.buffer.append(row)
+        if len(self.buffer) >= self.rows_per_group:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.buffer:
+            self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+            self.buffer = []
+
+    def commit(self) -> None:
+        self._flush()
+        self.writer.close()
+        if self.layout.is_local:
+            fd = os.open(self.tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self.layout.fs.move(self.tmp, self.final)
+
+    def abort(self) -> None:
+        try:
+            self.writer.close()
+            self.layout.fs.delete_file(self.tmp)
+        except Exception:  # best effort; the next run removes stale temporaries anyway
+            pass
+
+
+def process_input(location: str, out: str, options: ShardOptions) -> ShardResult:
+    """Extract one WARC file into OUT; raises only when the file cannot be opened at all."""
+    started = time.monotonic()
+    if options.expected_version and version() != options.expected_version:
+        raise RuntimeError(
+            f"worker has extractor {version()}, the driver {options.expected_version}: "
+            "install the same pipeline version on every node"
+        )
+    layout = Layout.of(out)
+    name = shard_name(location)
+    warc_path = canonical_input(location)
+    result = ShardResult(input=warc_path, name=name)
+    articles = _ShardWriter(layout, layout.articles(name), ARTICLE_SHARD_SCHEMA, options.row_group_rows)
+    rejects = _ShardWriter(layout, layout.rejects(name), REJECT_SHARD_SCHEMA, options.row_group_rows)
+    try:
+        _extract_file(location, warc_path, options, articles, rejects, result)
+        articles.commit()
+        rejects.commit()
+    except BaseException:
+        articles.abort()
+        rejects.abort()
+        raise
+    layout.mark_done(name)
+    result.seconds = time.monotonic() - started
+    result.worker = f"{os.uname().nodename}:{os.getpid()}"
+    result.peak_rss_mb = peak_rss_mb()
+    return result
+
+
+def _extract_file(location: str, warc_path: str, options: ShardOptions, articles: _ShardWriter,
+                  rejects: _ShardWriter, result: ShardResult) -> None:
+    fs, path = filesystem(location)
+    now = datetime.now(timezone.utc)
+    last_offset = 0
+    with _open(fs, path) as stream:
+        records = iter_records(stream, options.reader)
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                break
+            except Exception as exc:  # a torn or corrupt tail: keep what was read
+                result.torn = True
+                rejects.add(_torn_row(warc_path, last_offset, options, exc, now))
+                _count(result, "unreadable-warc")
+                break
+            last_offset = record.offset
+            result.records += 1
+            capture = to_capture(record, warc_path, _source(record, options))
+            outcome = _extract(capture, options, result)
+            if isinstance(outcome, Article):
+                row = R.article_row(capture, outcome, version(), now)
+                articles.add(_with_provenance(row, warc_path, record))
+                result.articles += 1
+            else:
+                row = R.reject_row(capture, outcome, version(), options.batch_id, now)
+                rejects.add(_with_provenance(row, warc_path, record))
+                result.rejects += 1
+                _count(result, outcome.reason.split(":", 1)[0])
+
+
+def _open(fs: Any, path: str) -> Any:
+    import pyarrow.fs as pafs
+
+    if isinstance(fs, pafs.LocalFileSystem):
+        return open(path, "rb", buffering=1 << 20)
+    # compression=None: the readers need the raw gzip members (offsets are into the stored file).
+    return fs.open_input_stream(path, compression=None)
+
+
+def _extract(capture: Capture, options: ShardOptions, result: ShardResult) -> Article | Drop:
+    if len(capture.body) > options.max_body_bytes:
+        return Drop(f"too-large: {len(capture.body)} bytes")
+    try:
+        return extract_capture(capture)
+    except Exception as exc:  # one bad page must never fail the file
+        result.errors += 1
+        return Drop(f"error: {type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _source(record: WarcRecord, options: ShardOptions) -> str:
+    return options.source or record.pipeline_source or DEFAULT_SOURCE
+
+
+def _with_provenance(row: dict[str, Any], warc_path: str, record: WarcRecord) -> dict[str, Any]:
+    row["warc_path"] = warc_path
+    row["warc_offset"] = record.offset
+    row["warc_record_id"] = record.record_id
+    row["warc_target_uri"] = record.target_uri
+    return row
+
+
+def _torn_row(warc_path: str, offset: int, options: ShardOptions, exc: Exception,
+              now: datetime) -> dict[str, Any]:
+    from pipeline.models import stable_id
+
+    return {
+        "capture_id": stable_id(f"{warc_path}:torn-after:{offset}"),
+        "url": warc_path,
+        "source": options.source or DEFAULT_SOURCE,
+        "reason": f"unreadable-warc: after offset {offset}: {type(exc).__name__}: {str(exc)[:300]}",
+        "extractor_version": version(),
+        "run_id": options.batch_id,
+        "rejected_at": now,
+        "warc_path": warc_path,
+        "warc_offset": offset,
+        "warc_record_id": None,
+        "warc_target_uri": None,
+    }
+
+
+def _count(result: ShardResult, reason: str) -> None:
+    result.reasons[reason] = result.reasons.get(reason, 0) + 1
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
