@@ -5,8 +5,9 @@ already stored in the warehouse, so nothing is rebuilt from all bodies on each b
 
 * the same normalised body hash (`content_hash`): an exact reprint;
 * a shared LSH band key in `minhash_bands` (one row per article and band): a near-duplicate
-  candidate, confirmed by the exact Jaccard similarity of the two bodies' shingle sets (candidates
-  are few, so their bodies are read back instead of storing whole signatures).
+  candidate, confirmed exactly on the two bodies' shingle sets (Jaccard, or containment of the
+  shorter in the longer). Candidates are few, so their bodies are read back instead of storing
+  whole signatures.
 
 The signature work (`sign`) is pure CPU and runs before the write connection is opened;
 `assign_clusters` runs inside the load transaction.
@@ -48,23 +49,35 @@ def _identity(value: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class DedupOptions:
-    """Near-duplicate settings. Changing any of them re-bands the stored corpus once."""
+    """Near-duplicate settings. Changing the shingling or LSH ones re-bands the stored corpus once.
 
-    threshold: float = 0.5      # Jaccard similarity of word-shingle sets to call two bodies one story
+    Two bodies are one story when the Jaccard similarity of their word-shingle sets reaches
+    `threshold`, or when the shorter one is at least `containment` contained in the longer one
+    (a reprint inside a page that kept clutter around it). LSH is tuned for `lsh_threshold`, below
+    `threshold`, so pairs diluted by clutter still become candidates; candidates are verified
+    exactly, so a lower value costs time, never precision.
+    """
+
+    threshold: float = 0.5      # Jaccard of 3-word shingle sets: light edits stay well above it
+    containment: float = 0.8    # share of the shorter body's shingles found in the longer one
+    min_shingles: int = 50      # shorter bodies are judged by Jaccard only
     shingle_words: int = 3      # words per shingle: 3 tolerates light edits; 5 is stricter
+    lsh_threshold: float = 0.3  # Jaccard at which a pair becomes a candidate with ~50% odds
     num_perm: int = 128         # MinHash permutations
     seed: int = 1
 
     @classmethod
     def from_env(cls) -> "DedupOptions":
-        """Defaults, overridden by PIPELINE_DEDUP_THRESHOLD / PIPELINE_DEDUP_SHINGLE_WORDS."""
-        threshold = os.environ.get("PIPELINE_DEDUP_THRESHOLD")
-        words = os.environ.get("PIPELINE_DEDUP_SHINGLE_WORDS")
-        return cls(**({"threshold": float(threshold)} if threshold else {}),
-                   **({"shingle_words": int(words)} if words else {}))
+        """Defaults, overridden by PIPELINE_DEDUP_THRESHOLD / _CONTAINMENT / _SHINGLE_WORDS."""
+        values: dict[str, Any] = {}
+        for name, cast in (("threshold", float), ("containment", float), ("shingle_words", int)):
+            raw = os.environ.get(f"PIPELINE_DEDUP_{name.upper()}")
+            if raw:
+                values[name] = cast(raw)
+        return cls(**values)
 
     def bands_rows(self) -> tuple[int, int]:
-        return _bands_rows(self.threshold, self.num_perm)
+        return _bands_rows(min(self.lsh_threshold, self.threshold), self.num_perm)
 
     def fingerprint(self) -> str:
         bands, rows = self.bands_rows()
@@ -106,6 +119,20 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
         return 1.0
     inter = len(np.intersect1d(a, b, assume_unique=True))
     return inter / (len(a) + len(b) - inter)
+
+
+def similarity(a: np.ndarray, b: np.ndarray, options: DedupOptions) -> float:
+    """Jaccard if the pair is one story by either rule (Jaccard or containment), else 0."""
+    if not len(a) or not len(b):
+        return float(len(a) == len(b))
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    score = inter / (len(a) + len(b) - inter)
+    if score >= options.threshold:
+        return score
+    smaller = min(len(a), len(b))
+    if smaller >= options.min_shingles and inter / smaller >= options.containment:
+        return score
+    return 0.0
 
 
 @dataclass(slots=True)
@@ -197,7 +224,6 @@ def assign_clusters(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],
 
 def _cluster_new(con: duckdb.DuckDBPyConnection, todo: list[Signed], assigned: dict[str, str],
                  stats: ClusterStats, options: DedupOptions) -> None:
-    ids = [s.id for s in todo]
     con.register("_dd_keys", pa.Table.from_pylist(
         [{"id": s.id, "key": k} for s in todo for k in s.keys], KEY_SCHEMA))
     con.execute("DELETE FROM minhash_bands WHERE article_id IN (SELECT DISTINCT id FROM _dd_keys)")
@@ -227,8 +253,8 @@ def _cluster_new(con: duckdb.DuckDBPyConnection, todo: list[Signed], assigned: d
             matches.append(_Match(assigned[batch_hashes[s.content_hash].id], 1.0))
         if not matches:
             for _, cluster, body in near.get(s.id, []):
-                score = jaccard(s.shingles, shingles(body, options.shingle_words))
-                if score >= options.threshold:
+                score = similarity(s.shingles, shingles(body, options.shingle_words), options)
+                if score > 0:
                     matches.append(_Match(cluster, score))
             seen: set[str] = set()
             for key in s.keys:
@@ -236,8 +262,8 @@ def _cluster_new(con: duckdb.DuckDBPyConnection, todo: list[Signed], assigned: d
                     if other.id in seen:
                         continue
                     seen.add(other.id)
-                    score = jaccard(s.shingles, other.shingles)
-                    if score >= options.threshold:
+                    score = similarity(s.shingles, other.shingles, options)
+                    if score > 0:
                         matches.append(_Match(assigned[other.id], score))
             stats.near += bool(matches)
         else:
@@ -255,7 +281,7 @@ def _cluster_new(con: duckdb.DuckDBPyConnection, todo: list[Signed], assigned: d
         for key in s.keys:
             batch_keys.setdefault(key, []).append(s)
         batch_hashes.setdefault(s.content_hash, s)
-    _fresh_singletons(con, todo, assigned, ids)
+    _fresh_singletons(con, todo, assigned)
     for old, new in merges.items():
         final = _resolve(new, merges)
         con.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ? "
@@ -273,7 +299,7 @@ def _resolve(cluster: str, merges: dict[str, str]) -> str:
 
 
 def _fresh_singletons(con: duckdb.DuckDBPyConnection, todo: list[Signed],
-                      assigned: dict[str, str], ids: list[str]) -> None:
+                      assigned: dict[str, str]) -> None:
     """An article that left its story (edited body) must not reuse the story's id as its own."""
     alone = [s for s in todo if assigned[s.id] == s.id]
     if not alone:
