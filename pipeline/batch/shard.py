@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.batch.layout import Layout, canonical_input, filesystem, shard_name
-from pipeline.batch.warcread import WarcRecord, iter_records, to_capture
+from pipeline.batch.warcread import WarcRecord, iter_checked, TornArchive, to_capture
 from pipeline.models import Article, Capture, Drop
 from pipeline.stages import extract_capture, version
 from pipeline.store import rows as R
@@ -139,8 +139,9 @@ def _extract_file(location: str, warc_path: str, options: ShardOptions, articles
     fs, path = filesystem(location)
     now = datetime.now(timezone.utc)
     last_offset = 0
+    local_gz = path if _is_local(fs) and path.endswith(".gz") else None
     with _open(fs, path) as stream:
-        records = iter_records(stream, options.reader)
+        records = iter_checked(stream, options.reader, local_gz)
         while True:
             try:
                 record = next(records)
@@ -148,7 +149,8 @@ def _extract_file(location: str, warc_path: str, options: ShardOptions, articles
                 break
             except Exception as exc:  # a torn or corrupt tail: keep what was read
                 result.torn = True
-                rejects.add(_torn_row(warc_path, last_offset, options, exc, now))
+                at = exc.offset if isinstance(exc, TornArchive) else last_offset
+                rejects.add(_torn_row(warc_path, at, options, exc, now))
                 _count(result, "unreadable-warc")
                 break
             last_offset = record.offset
@@ -166,10 +168,14 @@ def _extract_file(location: str, warc_path: str, options: ShardOptions, articles
                 _count(result, outcome.reason.split(":", 1)[0])
 
 
-def _open(fs: Any, path: str) -> Any:
+def _is_local(fs: Any) -> bool:
     import pyarrow.fs as pafs
 
-    if isinstance(fs, pafs.LocalFileSystem):
+    return isinstance(fs, pafs.LocalFileSystem)
+
+
+def _open(fs: Any, path: str) -> Any:
+    if _is_local(fs):
         return open(path, "rb", buffering=1 << 20)
     # compression=None: the readers need the raw gzip members (offsets are into the stored file).
     return fs.open_input_stream(path, compression=None)
@@ -202,10 +208,10 @@ def _torn_row(warc_path: str, offset: int, options: ShardOptions, exc: Exception
     from pipeline.models import stable_id
 
     return {
-        "capture_id": stable_id(f"{warc_path}:torn-after:{offset}"),
+        "capture_id": stable_id(f"{warc_path}:torn:{offset}"),
         "url": warc_path,
         "source": options.source or DEFAULT_SOURCE,
-        "reason": f"unreadable-warc: after offset {offset}: {type(exc).__name__}: {str(exc)[:300]}",
+        "reason": f"unreadable-warc: at offset {offset}: {type(exc).__name__}: {str(exc)[:300]}",
         "extractor_version": version(),
         "run_id": options.batch_id,
         "rejected_at": now,

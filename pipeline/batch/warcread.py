@@ -7,6 +7,7 @@ Content-Encoding, as `pipeline run` stores it, so the extraction sees the same b
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import BinaryIO, Iterator
@@ -112,6 +113,52 @@ def _iter_warcio(stream: BinaryIO) -> Iterator[WarcRecord]:
             warc_date=get("WARC-Date") or "",
             pipeline_source=get("X-Pipeline-Source"),
         )
+
+
+class TornArchive(Exception):
+    """The archive ends inside a gzip member (an interrupted download or write)."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"gzip member at offset {offset} is cut short")
+        self.offset = offset
+
+
+def iter_checked(stream: BinaryIO, reader: str = "auto", local_gz: str | None = None
+                 ) -> Iterator[WarcRecord]:
+    """`iter_records`, but a record cut short at a torn end is never handed out.
+
+    Both readers stop quietly at a truncated gzip member (and may hand out its partial body),
+    so for a local `.gz` file each record is held back until the next one arrives, and at the
+    end the tail is checked member by member; TornArchive is raised after the whole records.
+    """
+    held: WarcRecord | None = None
+    for record in iter_records(stream, reader):
+        if held is not None:
+            yield held
+        held = record
+    torn_at = torn_member(local_gz, held.offset if held else 0) if local_gz else None
+    if held is not None and (torn_at is None or torn_at > held.offset):
+        yield held
+    if torn_at is not None:
+        raise TornArchive(torn_at)
+
+
+def torn_member(path: str, offset: int) -> int | None:
+    """Offset of the first incomplete gzip member from `offset` to the end, or None if whole."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()  # the tail from the last record on: one or a few records
+    pos = 0
+    while pos < len(data):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            inflater.decompress(data[pos:])
+        except zlib.error:
+            return offset + pos
+        if not inflater.eof:
+            return offset + pos
+        pos = len(data) - len(inflater.unused_data)
+    return None
 
 
 def to_capture(record: WarcRecord, warc_path: str, source: str) -> Capture:
