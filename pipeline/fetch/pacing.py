@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,10 +13,35 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class _Host:
-    cond: asyncio.Condition = field(default_factory=asyncio.Condition)
     gate: asyncio.Lock = field(default_factory=asyncio.Lock)
     active: int = 0
     next_start: float = 0.0
+    # FIFO of (concurrency limit of the waiter, future to wake it): fair, one wake-up per slot.
+    waiters: deque[tuple[int, asyncio.Future[None]]] = field(default_factory=deque)
+
+    async def acquire(self, limit: int) -> None:
+        if not self.waiters and self.active < limit:
+            self.active += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (limit, waiter)
+        self.waiters.append(entry)
+        try:
+            await waiter  # release() counted us in before waking us
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # woken and cancelled at once: hand the slot on
+            else:
+                self.waiters.remove(entry)
+            raise
+
+    def release(self) -> None:
+        self.active -= 1
+        while self.waiters and self.active < self.waiters[0][0]:
+            _, waiter = self.waiters.popleft()
+            if not waiter.done():
+                self.active += 1
+                waiter.set_result(None)
 
 
 class Pacer:
@@ -46,9 +72,7 @@ class Pacer:
     @asynccontextmanager
     async def slot(self, host: str, concurrency: int, delay_s: float) -> AsyncIterator[None]:
         state = self._host(host)
-        async with state.cond:
-            await state.cond.wait_for(lambda: state.active < concurrency)
-            state.active += 1
+        await state.acquire(concurrency)
         try:
             async with state.gate:
                 while True:
@@ -66,9 +90,7 @@ class Pacer:
             finally:
                 self._global.release()
         finally:
-            async with state.cond:
-                state.active -= 1
-                state.cond.notify_all()
+            state.release()
 
 
 @dataclass(slots=True)

@@ -1,0 +1,191 @@
+"""Fetch benchmark: pages/s against the politeness bound, CPU per 1,000 pages, peak memory.
+
+    uv run python bench/fetch.py [--pages 2000] [--hosts 20] [--latency-ms 50] [--per-host 2]
+
+A separate server process (so its CPU is not counted) listens on 127.0.0.1..127.0.0.N, one
+"host" each, answers every request after a fixed latency, and counts concurrent requests per host.
+The client fetches the pages with the real Fetcher (robots.txt included, delay 0): the best it
+can do is hosts x per-host concurrency / latency pages per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.fetch import Fetcher, FetchPolicy
+
+# -- server (child process) -------------------------------------------------------------------
+
+
+def _serve(conn, hosts: int, latency_s: float, body_bytes: int) -> None:  # noqa: ANN001
+    asyncio.run(_serve_async(conn, hosts, latency_s, body_bytes))
+
+
+async def _serve_async(conn, hosts: int, latency_s: float, body_bytes: int) -> None:  # noqa: ANN001
+    body = (b"<html><body>" + b"<p>lorem ipsum dolor sit amet</p>" * (body_bytes // 32))[:body_bytes]
+    page = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    ) + body
+    missing = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    active: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
+    served: Counter[str] = Counter()
+
+    def handler(host: str):  # noqa: ANN202
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    active[host] += 1
+                    peak[host] = max(peak[host], active[host])
+                    await asyncio.sleep(latency_s)
+                    path = head.split(b" ", 2)[1]
+                    writer.write(missing if path == b"/robots.txt" else page)
+                    await writer.drain()
+                    served[host] += 1
+                    active[host] -= 1
+            except (asyncio.IncompleteReadError, ConnectionError):
+                pass
+            finally:
+                writer.close()
+
+        return handle
+
+    servers, ports = [], []
+    for i in range(1, hosts + 1):
+        host = f"127.0.0.{i}"
+        server = await asyncio.start_server(handler(host), host, 0, backlog=512)
+        servers.append(server)
+        ports.append(server.sockets[0].getsockname()[1])
+    conn.send(ports)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, conn.recv)  # wait for "stop"
+    conn.send({"peak_per_host": max(peak.values()), "served": sum(served.values())})
+    for server in servers:
+        server.close()
+
+
+# -- client ------------------------------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def _client(urls: list[str], per_host: int, global_concurrency: int) -> dict:
+    policy = FetchPolicy(per_host_concurrency=per_host, delay_s=0.0)
+    samples: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            samples.append(_rss_mb())
+            await asyncio.sleep(0.05)
+
+    sampler = asyncio.create_task(sample())
+    rss_start = _rss_mb()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    async with Fetcher(global_concurrency=global_concurrency, trust_env=False) as fetcher:
+
+        async def one(url: str) -> tuple[bool, str]:
+            result = await fetcher.fetch(url, "bench", policy)
+            return result.ok, (result.error or str(result.status)).split(":")[0]  # body dropped
+
+        results = await asyncio.gather(*(one(u) for u in urls))
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    sampler.cancel()
+    errors = Counter(kind for ok, kind in results if not ok)
+    half = len(samples) // 2
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "ok": sum(ok for ok, _ in results),
+        "errors": dict(errors),
+        "rss_start_mb": rss_start,
+        "rss_peak_mb": max(samples + [rss_start]),
+        "rss_peak_first_half_mb": max(samples[: max(half, 1)] + [rss_start]),
+        "rss_peak_second_half_mb": max(samples[half:] + [rss_start]),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--per-host", type=int, default=2, help="per-host concurrency")
+    parser.add_argument("--global-concurrency", type=int, default=64)
+    parser.add_argument("--body-kb", type=int, default=16, help="page size served")
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = parser.parse_args(argv)
+
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(
+        target=_serve, args=(child, args.hosts, args.latency_ms / 1000, args.body_kb * 1024), daemon=True
+    )
+    proc.start()
+    try:
+        ports = parent.recv()
+        urls = [
+            f"http://127.0.0.{(i % args.hosts) + 1}:{ports[i % args.hosts]}/article/{i}.html"
+            for i in range(args.pages)
+        ]
+        stats = asyncio.run(_client(urls, args.per_host, args.global_concurrency))
+        parent.send("stop")
+        server = parent.recv()
+    finally:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.terminate()
+
+    bound = args.hosts * args.per_host / (args.latency_ms / 1000)
+    rate = args.pages / stats["wall_s"]
+    row = {
+        "pages": args.pages,
+        "hosts": args.hosts,
+        "per_host_concurrency": args.per_host,
+        "latency_ms": args.latency_ms,
+        "wall_s": round(stats["wall_s"], 2),
+        "pages_per_s": round(rate, 1),
+        "bound_pages_per_s": round(bound, 1),
+        "pct_of_bound": round(100 * rate / bound, 1),
+        "cpu_s": round(stats["cpu_s"], 2),
+        "cpu_s_per_1000": round(1000 * stats["cpu_s"] / args.pages, 3),
+        "rss_start_mb": round(stats["rss_start_mb"], 1),
+        "rss_peak_mb": round(stats["rss_peak_mb"], 1),
+        "rss_peak_1st_half_mb": round(stats["rss_peak_first_half_mb"], 1),
+        "rss_peak_2nd_half_mb": round(stats["rss_peak_second_half_mb"], 1),
+        "ok": stats["ok"],
+        "errors": stats["errors"],
+        "server_peak_concurrency_per_host": server["peak_per_host"],
+        "server_requests": server["served"],
+    }
+    if args.json:
+        print(json.dumps(row))
+    else:
+        table = Table(title=f"fetch: {args.pages} pages, {args.hosts} hosts, {args.latency_ms:g} ms latency")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for key, value in row.items():
+            table.add_row(key, str(value))
+        Console().print(table)
+    ok = row["pct_of_bound"] >= 90 and row["cpu_s_per_1000"] < 1.0 and not stats["errors"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
