@@ -29,10 +29,12 @@ def progress(console: Console, label: str, total: int | None = None) -> Iterator
 
 
 def print_run_summary(console: Console, summary: Any) -> None:
-    table = Table(title=f"run {summary.run_id}: {summary.status}")
-    headers = ["source", "discovered", "known", "304", "fetched", "failed", "captured", "articles", "rejected"]
-    for header in headers:
-        table.add_column(header, justify="left" if header == "source" else "right")
+    table = Table(title=f"run {summary.run_id}: {summary.status}",
+                  caption="found: discovered; known: already stored; 304: unchanged; "
+                          "ok/fail: fetches; saved: captures; drops: no article")
+    table.add_column("source", overflow="fold")
+    for header in ("found", "known", "304", "ok", "fail", "saved", "articles", "drops"):
+        table.add_column(header, justify="right", no_wrap=True)
     for name, t in summary.sources.items():
         table.add_row(name, *(str(v) for v in (t.discovered, t.skipped_known, t.not_modified,
                                                t.fetched, t.failed, t.captured, t.articles, t.rejected)))

@@ -59,7 +59,7 @@ class Sink:
         return self.tallies[source]
 
     def problem(self, source: str, message: str) -> None:
-        log.warning("%s: %s", source, message)
+        log.info("%s: %s", source, message)  # the run summary prints every problem
         self.tallies[source].problems.append(message)
 
     def record_fetch(self, result: FetchResult, kind: str, capture: Capture | None) -> None:
