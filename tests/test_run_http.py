@@ -100,3 +100,19 @@ sources:
     assert summary["sources"]["broken"]["problems"], summary
     assert summary["sources"]["pdfs"]["articles"] == 1
     assert summary["sources"]["pdfs"]["reasons"].get("skipped-content-type") == 1
+
+
+def test_redirects_are_followed_and_recorded(tmp_path: Path, db: Path, news_site: NewsSite) -> None:
+    news_site.server.route("/old/story", Reply.redirect(news_site.url("/a/2.html"), status=301))
+    sources = write_sources(tmp_path, FAST_DEFAULTS + f"""\
+sources:
+  - name: moved
+    urls: ["{news_site.url('/old/story?utm_source=x')}"]
+""")
+    result = run_cli("run", "--sources", str(sources), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    (redirects,) = query(db, "SELECT redirects FROM fetches WHERE source = 'moved'")[0]
+    assert json.loads(redirects)[0].startswith(news_site.url("/old/story"))
+    url, final_url = query(db, "SELECT url, final_url FROM captures WHERE source = 'moved'")[0]
+    assert final_url == news_site.url("/a/2.html") and "/old/story" in url
+    assert query(db, "SELECT url FROM articles")[0][0] == news_site.url("/a/2.html")

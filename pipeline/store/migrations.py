@@ -90,6 +90,11 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     ("0003_corpus_clusters_and_state", views.CORPUS_TABLES_V1),
     ("0004_corpus_views", views.VIEWS_V1),
+    (
+        "0005_fetch_redirects",
+        # Every hop a fetch passed through, in order (JSON list of URLs).
+        "ALTER TABLE fetches ADD COLUMN redirects JSON;",
+    ),
 ]
 
 

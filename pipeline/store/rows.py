@@ -67,6 +67,7 @@ FETCH_SCHEMA = pa.schema(
         ("attempts", pa.int32()),
         ("fetched_at", pa.timestamp("us", tz="UTC")),
         ("capture_id", pa.string()),
+        ("redirects", pa.string()),
     ]
 )
 REJECT_SCHEMA = pa.schema(
@@ -175,6 +176,7 @@ def fetch_row(result: FetchResult, run_id: str, kind: str, capture_id: str | Non
         "attempts": result.attempts,
         "fetched_at": result.fetched_at or datetime.now(timezone.utc),
         "capture_id": capture_id,
+        "redirects": json.dumps(result.redirects) if result.redirects else None,
     }
 
 
