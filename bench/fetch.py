@@ -72,7 +72,12 @@ async def _serve_async(conn, hosts: int, latency_s: float, body_bytes: int) -> N
     conn.send(ports)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, conn.recv)  # wait for "stop"
-    conn.send({"peak_per_host": max(peak.values()), "served": sum(served.values())})
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    conn.send({
+        "peak_per_host": max(peak.values()),
+        "served": sum(served.values()),
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+    })
     for server in servers:
         server.close()
 
@@ -173,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         "errors": stats["errors"],
         "server_peak_concurrency_per_host": server["peak_per_host"],
         "server_requests": server["served"],
+        "server_cpu_s": round(server["cpu_s"], 2),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
     }
     if args.json:
         print(json.dumps(row))

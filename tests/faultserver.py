@@ -17,6 +17,7 @@ Timestamps are time.monotonic(), comparable with the client's clock in the same 
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 import time
 import zlib
@@ -248,8 +249,14 @@ class FaultServer:
     Unknown paths get 404 (so robots.txt is "absent", i.e. everything allowed, by default).
     """
 
-    def __init__(self, host: str = "127.0.0.1", log: RequestLog | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        log: RequestLog | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.host = host
+        self.scheme = "https" if ssl_context is not None else "http"
         self.log = log or RequestLog()
         self.routes: dict[str, Route] = {}
         self._counters: dict[str, int] = {}
@@ -257,12 +264,14 @@ class FaultServer:
         self.stopping = threading.Event()
         self._server = _Server((host, 0), _Handler)
         self._server.owner = self
+        if ssl_context is not None:  # handshakes happen in the accepting thread: fine for tests
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
         self.port: int = self._server.server_address[1]
         self.host_port = f"{host}:{self.port}"
         self._thread: threading.Thread | None = None
 
     def url(self, path: str = "/") -> str:
-        return f"http://{self.host_port}{path}"
+        return f"{self.scheme}://{self.host_port}{path}"
 
     def route(self, path: str, reply: Route) -> FaultServer:
         with self._lock:

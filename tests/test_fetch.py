@@ -6,7 +6,10 @@ Politeness is asserted from the server's own request log, not from the client's 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -386,3 +389,46 @@ def test_retry_after_pauses_the_whole_host(fault_server: FaultServer) -> None:
     throttled = fault_server.log.requests(path="/a")[0]
     assert throttled.end is not None
     assert fault_server.log.requests(path="/b")[0].start >= throttled.end + 0.95
+
+
+# -- TLS (the plain-asyncio network backend's start_tls path) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory) -> tuple[str, str]:  # noqa: ANN001
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl CLI not available")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_https_fetch_and_untrusted_certificate(self_signed: tuple[str, str]) -> None:
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with FaultServer("127.0.0.1", ssl_context=context) as srv:
+        srv.route("/s", Reply(body=b"secure " * 20000))
+
+        async def go() -> tuple[FetchResult, FetchResult, FetchResult]:
+            trusted = ssl.create_default_context(cafile=cert)
+            async with Fetcher(trust_env=False, verify=trusted) as trusting:
+                first = await trusting.fetch(srv.url("/s"), "t", FAST)
+                again = await trusting.fetch(srv.url("/s"), "t", FAST)  # reused TLS connection
+            async with Fetcher(trust_env=False) as strict:
+                refused = await strict.fetch(srv.url("/s"), "t", FAST)
+            return first, again, refused
+
+        first, again, refused = asyncio.run(go())
+    assert first.ok and first.body == b"secure " * 20000 and first.final_url.startswith("https://")
+    assert again.ok and again.body == first.body
+    assert refused.error is not None and refused.error.startswith("tls:")
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.error
+    assert refused.attempts == 1  # a bad certificate is not retried

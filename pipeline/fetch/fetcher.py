@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -55,12 +56,23 @@ def _host_key(url: httpx.URL) -> str:
     return f"{url.host}:{port}"
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _translate(exc: httpx.HTTPError) -> _Failure:
     """httpx errors -> our short machine-readable error strings, at the boundary."""
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     if isinstance(exc, httpx.TimeoutException):
         return _Failure(f"timeout: {detail}", retryable=True, counts=True)
     if isinstance(exc, httpx.ConnectError):
+        if _caused_by(exc, ssl.SSLError):  # a bad certificate will not get better by retrying
+            return _Failure(f"tls: {detail}")
         return _Failure(f"connect: {detail}", retryable=True, counts=True)
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return _Failure(f"invalid-url: {detail}")
@@ -73,8 +85,12 @@ class Fetcher:
     """Fetch many URLs concurrently and politely; `fetch()` returns a FetchResult, never raises
     for network or HTTP trouble.
 
-    Per Fetcher (i.e. per run): one connection pool, a robots.txt cache per origin, pacing state
+    Per Fetcher (i.e. per run): connection pools, a robots.txt cache per origin, pacing state
     and a circuit breaker per host. Use as `async with Fetcher(...) as fetcher:`.
+
+    `proxy` overrides the *_proxy environment variables (read when `trust_env`); `verify` is
+    True (certifi CAs), False, or an ssl.SSLContext. No cookies are
+    kept: every request is stateless.
     """
 
     def __init__(
@@ -83,9 +99,11 @@ class Fetcher:
         *,
         trust_env: bool = True,
         proxy: str | None = None,
+        verify: ssl.SSLContext | bool = True,
         rng: random.Random | None = None,
     ) -> None:
         self.global_concurrency = global_concurrency
+        self._verify = verify
         self._trust_env = trust_env
         self._proxy = proxy
         self._rng = rng or random.Random()
@@ -95,7 +113,9 @@ class Fetcher:
         self._transport: PerOriginTransport | None = None
 
     async def __aenter__(self) -> Fetcher:
-        self._transport = PerOriginTransport(trust_env=self._trust_env, proxy=self._proxy)
+        self._transport = PerOriginTransport(
+            trust_env=self._trust_env, proxy=self._proxy, verify=self._verify
+        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -14,7 +14,10 @@ import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpcore
 import httpx
+
+from pipeline.fetch.netbackend import AsyncioBackend
 
 SWEEP_EVERY_S = 1.0
 
@@ -47,6 +50,23 @@ class _TrackedStream(httpx.AsyncByteStream):
                 self._pool = None
 
 
+class _AsyncioTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport (request/response and exception mapping) over an httpcore pool
+    that uses the plain-asyncio backend. httpx keeps its pool in `_pool` and offers no
+    network_backend argument; the fetch tests exercise this seam."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=AsyncioBackend(),
+        )
+
+
 class PerOriginTransport(httpx.AsyncBaseTransport):
     """Routes each request to its origin's own AsyncHTTPTransport (created on first use).
 
@@ -61,8 +81,9 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         keepalive_expiry_s: float = 10.0,
         trust_env: bool = True,
         proxy: str | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self._ssl: ssl.SSLContext = httpx.create_ssl_context(trust_env=trust_env)
+        self._ssl: ssl.SSLContext = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
         self._limits = httpx.Limits(
             max_connections=None,  # in-flight requests per host are capped by the Pacer
             max_keepalive_connections=keepalive_per_origin,
@@ -87,9 +108,11 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         key = (url.scheme, url.host, url.port)
         pool = self._pools.get(key)
         if pool is None:
-            transport = httpx.AsyncHTTPTransport(
-                verify=self._ssl, limits=self._limits, proxy=self._proxy_for(url)
-            )
+            proxy = self._proxy_for(url)
+            if proxy is None:
+                transport: httpx.AsyncHTTPTransport = _AsyncioTransport(self._ssl, self._limits)
+            else:
+                transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=self._limits, proxy=proxy)
             pool = self._pools[key] = _Pool(transport)
         return pool
 
