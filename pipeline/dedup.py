@@ -27,7 +27,6 @@ from typing import Any, Iterable
 import duckdb
 import numpy as np
 import pyarrow as pa
-from datasketch import MinHash
 
 from pipeline.models import stable_id
 from pipeline.store import rows as R
@@ -147,6 +146,8 @@ class Signed:
 
 def band_keys(shingle_hashes: np.ndarray, options: DedupOptions, _cache: dict = {}) -> list[int]:
     """The article's LSH band keys: a signed 64-bit hash of (band number, band's MinHash values)."""
+    from datasketch import MinHash  # imported on first use: the package takes seconds to import
+
     perms = _cache.get((options.num_perm, options.seed))
     if perms is None:
         perms = _cache[(options.num_perm, options.seed)] = MinHash(
