@@ -14,6 +14,9 @@ import pytest
 from conftest import REPO, query, run_cli
 from pipeline.batch import BatchOptions, run_batch
 
+# Under `uv run`, Ray would rebuild the environment for each worker with uv; on one machine the
+# workers share ours. Read when ray is imported, and inherited by the CLI processes below.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 ray = pytest.importorskip("ray")
 sys.path.insert(0, str(REPO / "bench"))
 import warcgen  # noqa: E402
@@ -24,18 +27,11 @@ pytestmark = pytest.mark.timeout(240)
 @pytest.fixture(scope="module")
 def ray_address():
     """One local Ray cluster for the module (starting one costs ~10-20 s); always shut down."""
-    saved = os.environ.get("RAY_ENABLE_UV_RUN_RUNTIME_ENV")
-    # Under `uv run`, Ray would re-create the environment for each worker; this one is shared.
-    os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
         ray.shutdown()
-        if saved is None:
-            os.environ.pop("RAY_ENABLE_UV_RUN_RUNTIME_ENV", None)
-        else:
-            os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = saved
 
 
 @pytest.fixture(scope="module")
