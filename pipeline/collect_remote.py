@@ -38,6 +38,12 @@ class RemoteCollector:
         self.known = known
         self.fetcher = fetcher
         self._claimed: set[str] = set()  # canonical URLs taken by a source in this run
+        sink.auto_flush = False
+
+    async def _flush_if_due(self) -> None:
+        """Extraction and loading run in a thread so fetches keep flowing meanwhile."""
+        if self.sink.flush_due():
+            await asyncio.to_thread(self.sink.flush)
 
     async def collect(self, specs: list[SourceSpec]) -> None:
         await asyncio.gather(*(self._collect_source(spec) for spec in specs))
@@ -124,6 +130,7 @@ class RemoteCollector:
         self.sink.record_fetch(result, kind, capture)
         if capture is not None:
             self.sink.add_capture(capture, kind, extract=False)
+        await self._flush_if_due()
         if not result.ok:
             return None
         return result.body
@@ -142,6 +149,7 @@ class RemoteCollector:
             self.sink.add_capture(capture, "article", extract=extractable)
             if result.ok and not extractable:
                 self.sink.tally(item.source).reasons["skipped-content-type"] += 1
+        await self._flush_if_due()
 
     def _capture(self, result: FetchResult, kind: str):
         """Every HTTP response with a status is kept (404s too); 304s carry nothing new."""

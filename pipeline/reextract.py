@@ -66,15 +66,18 @@ def reextract(db_path: Path, source: str | None = None, batch_size: int = 200,
     sink = Sink(warehouse, run_id="reextract", batch_size=batch_size,
                 flush_interval_s=float("inf"), workers=workers)
     unreadable = 0
-    for capture in captures:
-        if capture.status == -1:
-            unreadable += 1
-            sink.problem(capture.source, f"capture {capture.id}: WARC record unreadable")
-            continue
-        sink.queue_extraction(capture)
-        if on_progress:
-            on_progress(1)
-    sink.flush()
+    try:
+        for capture in captures:
+            if capture.status == -1:
+                unreadable += 1
+                sink.problem(capture.source, f"capture {capture.id}: WARC record unreadable")
+                continue
+            sink.queue_extraction(capture)
+            if on_progress:
+                on_progress(1)
+        sink.flush()
+    finally:
+        sink.close()
     articles = sum(t.articles for t in sink.tallies.values())
     rejected = sum(t.rejected for t in sink.tallies.values())
     return ReextractSummary(total, articles, rejected, unreadable)

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pipeline.models import Article, Capture, Drop, FetchResult
-from pipeline.stages import extract_many, version
+import threading
+
+from pipeline.stages import ExtractionPool, version
 from pipeline.store import rows as R
 from pipeline.store.warehouse import Batch, Warehouse
 
@@ -44,12 +46,17 @@ class Sink:
     """Collects rows from every stage; `flush` extracts the pending captures and loads one batch."""
 
     def __init__(self, warehouse: Warehouse, run_id: str, batch_size: int = 200,
-                 flush_interval_s: float = 10.0, workers: int | None = None) -> None:
+                 flush_interval_s: float = 10.0, workers: int | None = None,
+                 auto_flush: bool = True) -> None:
         self.warehouse = warehouse
         self.run_id = run_id
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
-        self.workers = workers
+        self.pool = ExtractionPool(workers)
+        # Off for remote runs: the event loop must not stall on extraction, so the collector
+        # flushes from a worker thread (`flush_due` + `asyncio.to_thread(flush)`).
+        self.auto_flush = auto_flush
+        self._flush_lock = threading.Lock()  # flushes may run in a worker thread (remote runs)
         self.tallies: dict[str, SourceTally] = defaultdict(SourceTally)
         self._pending: list[Capture] = []
         self._batch = Batch()
@@ -89,19 +96,31 @@ class Sink:
         self._pending.append(capture)
         self._maybe_flush()
 
-    def _maybe_flush(self) -> None:
+    def flush_due(self) -> bool:
+        if self._flush_lock.locked():
+            return False
         due = time.monotonic() - self._last_flush > self.flush_interval_s
-        if len(self._pending) >= self.batch_size or len(self._batch) >= 5 * self.batch_size or due:
+        return len(self._pending) >= self.batch_size or len(self._batch) >= 5 * self.batch_size or due
+
+    def _maybe_flush(self) -> None:
+        if not self.auto_flush:
+            return
+        if self.flush_due():
             self.flush()
 
     def flush(self) -> None:
-        pending, self._pending = self._pending, []
-        batch, self._batch = self._batch, Batch()
-        now = datetime.now(timezone.utc)
-        for capture, result in zip(pending, extract_many(pending, self.workers)):
-            self._add_result(batch, capture, result, now)
-        self.warehouse.load(batch)
-        self._last_flush = time.monotonic()
+        """Extract what is pending and land it with everything recorded so far, in one batch."""
+        with self._flush_lock:
+            pending, self._pending = self._pending, []
+            batch, self._batch = self._batch, Batch()
+            self._last_flush = time.monotonic()
+            now = datetime.now(timezone.utc)
+            for capture, result in zip(pending, self.pool.map(pending)):
+                self._add_result(batch, capture, result, now)
+            self.warehouse.load(batch)
+
+    def close(self) -> None:
+        self.pool.close()
 
     def _add_result(self, batch: Batch, capture: Capture, result: Article | Drop, now: datetime) -> None:
         tally = self.tallies[capture.source]

@@ -6,8 +6,9 @@ Pure with respect to the outside world (no network, no database), so `run`, `ree
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Iterable
 
 from pipeline.extract import EXTRACTOR_VERSION, decode_html, extract
@@ -48,17 +49,45 @@ def _mostly_binary(text: str) -> bool:
     return odd / len(sample) > 0.1
 
 
+class ExtractionPool:
+    """A process pool kept for a whole run (workers import the extractor once), started lazily
+    and only for batches big enough to pay for it. `spawn`, not `fork`: the parent runs an
+    event loop and threads, which must not be forked."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> "ExtractionPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def map(self, captures: list[Capture]) -> list[ExtractResult]:
+        """Extract in order."""
+        if len(captures) < _PARALLEL_FROM or self.workers == 1:
+            return [extract_capture(capture) for capture in captures]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return list(self._pool.map(extract_capture, captures, chunksize=8))
+
+
 def extract_many(captures: list[Capture], workers: int | None = None) -> list[ExtractResult]:
-    """Extract in order; a process pool for large batches (extraction is CPU-bound)."""
-    workers = workers or os.cpu_count() or 1
-    if len(captures) < _PARALLEL_FROM or workers == 1:
-        return [extract_capture(capture) for capture in captures]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(extract_capture, captures, chunksize=8))
+    """Extract one batch in order, with a pool just for it."""
+    with ExtractionPool(workers) as pool:
+        return pool.map(captures)
 
 
 def version() -> str:
     return EXTRACTOR_VERSION
 
 
-__all__: Iterable[str] = ["extract_capture", "extract_many", "media_type", "version"]
+__all__: Iterable[str] = ["ExtractionPool", "extract_capture", "extract_many", "media_type", "version"]

@@ -22,8 +22,9 @@ def _start(sources: Path, db: Path, *extra: str) -> subprocess.Popen:
     )
 
 
-def _slow_site_sources(tmp_path: Path, fault_server, count: int = 30) -> tuple[NewsSite, Path]:
-    site = NewsSite(fault_server, count=count, delay_s=0.15)
+def _slow_site_sources(tmp_path: Path, fault_server, count: int = 30,
+                       delay_s: float = 0.15) -> tuple[NewsSite, Path]:
+    site = NewsSite(fault_server, count=count, delay_s=delay_s)
     sources = write_sources(tmp_path, f"""\
         defaults:
           delay_s: 0
@@ -51,9 +52,9 @@ def test_sigkill_mid_fetch_then_next_run_completes(tmp_path: Path, db: Path, fau
     victim.wait(timeout=10)
     assert victim.returncode == -signal.SIGKILL
 
-    landed = query(db, "SELECT count(*) FROM articles")[0][0]
-    assert 0 < landed < 30, "kill should land mid-run, after some batches were loaded"
     indexed = query(db, "SELECT count(*) FROM captures WHERE kind = 'article'")[0][0]
+    assert 0 < indexed < 30, "the kill should land mid-run, after some batches were loaded"
+    assert query(db, "SELECT count(*) FROM articles")[0][0] + query(db, "SELECT count(*) FROM rejects")[0][0] == indexed
     fault_server.log.clear()
 
     result = run_cli("run", "--sources", str(sources), "--db", str(db), "--json")
@@ -74,7 +75,7 @@ def test_sigkill_mid_fetch_then_next_run_completes(tmp_path: Path, db: Path, fau
 
 
 def test_second_concurrent_run_exits_with_locked_code(tmp_path: Path, db: Path, fault_server) -> None:
-    site, sources = _slow_site_sources(tmp_path, fault_server, count=12)
+    site, sources = _slow_site_sources(tmp_path, fault_server, count=12, delay_s=1.5)
     first = _start(sources, db)
     _wait_for(lambda: any(p.startswith("/a/") for p in fault_server.log.paths()))
     second = run_cli("run", "--sources", str(sources), "--db", str(db))
