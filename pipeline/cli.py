@@ -72,8 +72,9 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
         unknown = set(only) - {s.name for s in config.sources}
         if unknown:
             raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
-        with report.live_status(err, "collecting") as _:
-            summary = run(config, RunOptions(db_path=db_path, only_sources=only, batch_size=batch_size))
+        with report.run_progress(err) as update:
+            summary = run(config, RunOptions(db_path=db_path, only_sources=only,
+                                             batch_size=batch_size, on_progress=update))
     except ConfigError as exc:
         err.print(f"[red]config error[/red]\n{exc}", markup=True, highlight=False)
         sys.exit(EXIT_CONFIG)

@@ -11,13 +11,26 @@ from rich.table import Table
 
 
 @contextmanager
-def live_status(console: Console, label: str) -> Iterator[None]:
-    """A spinner while a long step runs (only on a terminal: cron logs stay clean)."""
-    if not console.is_terminal:
-        yield
-        return
-    with console.status(label):
-        yield
+def run_progress(console: Console) -> Iterator[Callable[[str, Any], None]]:
+    """One progress bar per source (only on a terminal: cron logs stay clean).
+
+    Yields `update(source, tally)`; the bar's total is what was found to fetch or capture,
+    its progress what has been fetched, captured or failed so far."""
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn()]
+    with Progress(*columns, console=console, disable=not console.is_terminal, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(source: str, tally: Any) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(source, total=None, detail="")
+            todo = max(tally.discovered - tally.skipped_known, 0)
+            done = tally.fetched + tally.failed + tally.not_modified + (
+                tally.captured if not tally.fetched else 0)
+            bar.update(tasks[source], total=todo or None, completed=min(done, todo) if todo else done,
+                       detail=f"{tally.articles} articles, {tally.failed} failed")
+
+        yield update
 
 
 @contextmanager

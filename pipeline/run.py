@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from pipeline.captures import WarcWriter, new_run_id
@@ -25,6 +26,7 @@ class RunOptions:
     batch_size: int = 200
     global_concurrency: int = 16
     workers: int | None = None
+    on_progress: Callable[[str, SourceTally], None] | None = None
 
 
 @dataclass(slots=True)
@@ -64,7 +66,8 @@ def run(config: Config, options: RunOptions) -> RunSummary:
             s for s in config.sources
             if s.enabled and (not options.only_sources or s.name in options.only_sources)
         ]
-        sink = Sink(warehouse, run_id, batch_size=options.batch_size, workers=options.workers)
+        sink = Sink(warehouse, run_id, batch_size=options.batch_size, workers=options.workers,
+                    on_progress=options.on_progress)
         for spec in specs:
             sink.tally(spec.name)  # every source shows in the summary, even when it yields nothing
         status = "failed"

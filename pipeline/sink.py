@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from pipeline.models import Article, Capture, Drop, FetchResult
 import threading
+from typing import Callable
 
 from pipeline.stages import ExtractionPool, version
 from pipeline.store import rows as R
@@ -47,7 +48,8 @@ class Sink:
 
     def __init__(self, warehouse: Warehouse, run_id: str, batch_size: int = 200,
                  flush_interval_s: float = 10.0, workers: int | None = None,
-                 auto_flush: bool = True) -> None:
+                 auto_flush: bool = True,
+                 on_progress: Callable[[str, SourceTally], None] | None = None) -> None:
         self.warehouse = warehouse
         self.run_id = run_id
         self.batch_size = batch_size
@@ -56,6 +58,7 @@ class Sink:
         # Off for remote runs: the event loop must not stall on extraction, so the collector
         # flushes from a worker thread (`flush_due` + `asyncio.to_thread(flush)`).
         self.auto_flush = auto_flush
+        self.on_progress = on_progress
         self._flush_lock = threading.Lock()  # flushes may run in a worker thread (remote runs)
         self.tallies: dict[str, SourceTally] = defaultdict(SourceTally)
         self._pending: list[Capture] = []
@@ -81,6 +84,7 @@ class Sink:
             reason = result.error or f"http {result.status}"
             tally.reasons[reason.split(":", 1)[0]] += 1
             self.problem(result.source, f"{result.url}: {reason}")
+        self._progress(result.source)
         self._maybe_flush()
 
     def add_capture(self, capture: Capture, kind: str, extract: bool = True) -> None:
@@ -89,7 +93,12 @@ class Sink:
         self.tallies[capture.source].captured += 1
         if extract:
             self._pending.append(capture)
+        self._progress(capture.source)
         self._maybe_flush()
+
+    def _progress(self, source: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(source, self.tallies[source])
 
     def queue_extraction(self, capture: Capture) -> None:
         """Queue an already indexed capture for (re-)extraction."""
