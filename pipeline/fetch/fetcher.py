@@ -6,6 +6,7 @@ import asyncio
 import random
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -259,13 +260,13 @@ class Fetcher:
         extra: list[tuple[str, str]],
         result: FetchResult,
     ) -> _Response:
-        async with self._pacer.slot(host, policy.per_host_concurrency, delay_s):
+        async with self._pacer.slot(host, policy.per_host_concurrency, delay_s) as sent:
             if self._breaker.is_open(host):  # it may have opened while we queued for the slot
                 raise self._circuit_open(host)
             started = time.monotonic()
             try:
                 async with asyncio.timeout(policy.total_timeout_s):
-                    return await self._send(url, policy, extra, result)
+                    return await self._send(url, policy, extra, result, sent)
             except TimeoutError as exc:
                 raise _Failure(
                     f"timeout: total {policy.total_timeout_s}s exceeded", retryable=True, counts=True
@@ -276,7 +277,12 @@ class Fetcher:
                 result.duration_s += time.monotonic() - started
 
     async def _send(
-        self, url: httpx.URL, policy: FetchPolicy, extra: list[tuple[str, str]], result: FetchResult
+        self,
+        url: httpx.URL,
+        policy: FetchPolicy,
+        extra: list[tuple[str, str]],
+        result: FetchResult,
+        sent: Callable[[], None],
     ) -> _Response:
         assert self._transport is not None
         headers = [
@@ -291,7 +297,12 @@ class Fetcher:
             write=policy.read_timeout_s,
             pool=None,
         )
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout.as_dict()})
+        async def trace(event: str, info: object) -> None:
+            if event == "http11.send_request_headers.complete":
+                sent()  # pacing counts from when the request really left, not from the grant
+
+        extensions = {"timeout": timeout.as_dict(), "trace": trace}
+        request = httpx.Request("GET", url, headers=headers, extensions=extensions)
         result.request_headers = list(request.headers.multi_items())
         # Straight to the transport: redirects are ours, and no cookie jar is kept (the crawl is
         # stateless); httpx.Client's per-request bookkeeping cost more CPU than the HTTP itself.

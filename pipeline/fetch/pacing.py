@@ -70,27 +70,56 @@ class Pacer:
         state.next_start = max(state.next_start, self._clock() + seconds)
 
     @asynccontextmanager
-    async def slot(self, host: str, concurrency: int, delay_s: float) -> AsyncIterator[None]:
+    async def slot(
+        self, host: str, concurrency: int, delay_s: float
+    ) -> AsyncIterator[Callable[[], None]]:
+        """Hold a request slot; call the yielded `sent()` once the request is on the wire.
+
+        The host's start gate stays closed from the grant until `sent()` (or the end of the
+        attempt), so connection set-up cannot squeeze two starts closer than `delay_s`.
+        """
         state = self._host(host)
         await state.acquire(concurrency)
         try:
-            async with state.gate:
-                while True:
-                    wait = state.next_start - self._clock()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                        continue
-                    await self._global.acquire()
-                    if self._clock() >= state.next_start:
-                        break
-                    self._global.release()  # a pause arrived while we queued globally
-                state.next_start = self._clock() + delay_s
+            await state.gate.acquire()
+            open_gate = _GateOpener(state, delay_s, self._clock)
             try:
-                yield
+                await self._wait_turn(state)
+                try:
+                    state.next_start = self._clock() + delay_s
+                    yield open_gate
+                finally:
+                    self._global.release()
             finally:
-                self._global.release()
+                open_gate()
         finally:
             state.release()
+
+    async def _wait_turn(self, state: _Host) -> None:
+        while True:
+            wait = state.next_start - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            await self._global.acquire()
+            if self._clock() >= state.next_start:
+                return
+            self._global.release()  # a pause arrived while we queued globally
+
+
+class _GateOpener:
+    """Called when a request has been sent: the next start of the host is due delay_s later."""
+
+    __slots__ = ("_state", "_delay_s", "_clock", "_open")
+
+    def __init__(self, state: _Host, delay_s: float, clock: Callable[[], float]) -> None:
+        self._state, self._delay_s, self._clock, self._open = state, delay_s, clock, False
+
+    def __call__(self) -> None:
+        if not self._open:
+            self._open = True
+            self._state.next_start = max(self._state.next_start, self._clock() + self._delay_s)
+            self._state.gate.release()
 
 
 @dataclass(slots=True)
