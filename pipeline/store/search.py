@@ -1,4 +1,4 @@
-"""Full-text search: a BM25 index (DuckDB `fts`) over article title + body, rebuilt when stale.
+"""Full-text search: BM25 over article title + body (DuckDB `fts`), ranked, with snippets.
 
 The `fts` extension cannot be downloaded here, so it is loaded from the file shipped by the
 PyPI package `duckdb-extension-fts` (pinned to the same version as `duckdb`).
@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
-import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,14 +21,7 @@ from pipeline.errors import PipelineError
 log = logging.getLogger(__name__)
 
 INDEX_SCHEMA = "fts_main_articles"
-STATE_KEY = "fts"
-# Letters and digits make tokens, so "S-400" is searchable as "s" + "400" (the default drops digits).
-_CREATE = (
-    "PRAGMA create_fts_index('articles', 'id', 'title', 'body', stemmer = 'porter', "
-    "stopwords = 'english', ignore = '(\\.|[^a-z0-9])+', strip_accents = 1, lower = 1, "
-    "overwrite = 1)"
-)
-_FINGERPRINT = "SELECT count(*) || ':' || coalesce(bit_xor(hash(id, content_hash, title)), 0) FROM articles"
+K1, B = 1.2, 0.75  # BM25 parameters, as in the fts extension's match_bm25
 
 
 class SearchUnavailableError(PipelineError):
@@ -62,30 +54,7 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
         raise SearchUnavailableError(f"cannot load the fts extension from {path}: {exc}") from exc
 
 
-@dataclass(slots=True)
-class IndexRefresh:
-    rebuilt: bool
-    articles: int
-    seconds: float
-
-
-def refresh_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> IndexRefresh:
-    """Rebuild the BM25 index if articles changed since it was built (write connection)."""
-    load_fts(con)
-    fingerprint = con.execute(_FINGERPRINT).fetchone()[0]
-    articles = int(fingerprint.split(":", 1)[0])
-    row = con.execute("SELECT value FROM corpus_state WHERE key = ?", [STATE_KEY]).fetchone()
-    if not force and row and row[0] == fingerprint and _index_exists(con):
-        return IndexRefresh(False, articles, 0.0)
-    started = time.perf_counter()
-    con.execute(_CREATE)
-    con.execute("INSERT OR REPLACE INTO corpus_state VALUES (?, ?, now())", [STATE_KEY, fingerprint])
-    seconds = time.perf_counter() - started
-    log.info("search index rebuilt over %d articles in %.2fs", articles, seconds)
-    return IndexRefresh(True, articles, seconds)
-
-
-def _index_exists(con: duckdb.DuckDBPyConnection) -> bool:
+def index_exists(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'docs'",
         [INDEX_SCHEMA]).fetchone()[0])
@@ -106,13 +75,31 @@ class Hit:
         return asdict(self)
 
 
+# BM25 straight from the index tables (the formula of the extension's match_bm25): only the
+# documents holding a query term are scored, then filtered and joined to their articles.
 _SEARCH = f"""
-    SELECT id, score, title, source, url, published, cluster_id, body FROM (
-        SELECT a.*, {INDEX_SCHEMA}.match_bm25(a.id, $query) AS score FROM articles a
-        WHERE ($source IS NULL OR a.source = $source)
-          AND ($since IS NULL OR coalesce(a.published, a.extracted_at::TIMESTAMP) >= $since)
-    ) WHERE score IS NOT NULL
-    ORDER BY score DESC, id
+    WITH tokens AS (
+        SELECT DISTINCT stem(unnest({INDEX_SCHEMA}.tokenize($query)), 'porter') AS term
+    ),
+    qterms AS (SELECT d.termid, d.df FROM {INDEX_SCHEMA}.dict d JOIN tokens USING (term)),
+    tf AS (
+        SELECT docid, termid, count(*) AS tf FROM {INDEX_SCHEMA}.terms
+        WHERE termid IN (SELECT termid FROM qterms) GROUP BY docid, termid
+    ),
+    stats AS (SELECT num_docs, avgdl FROM {INDEX_SCHEMA}.stats),
+    scores AS (
+        SELECT docs.name AS id,
+               sum(log((stats.num_docs - q.df + 0.5) / (q.df + 0.5) + 1)
+                   * (tf.tf * ({K1} + 1))
+                   / (tf.tf + {K1} * (1 - {B} + {B} * docs.len / stats.avgdl))) AS score
+        FROM tf JOIN qterms q USING (termid) JOIN {INDEX_SCHEMA}.docs docs USING (docid), stats
+        GROUP BY docs.name
+    )
+    SELECT a.id, s.score, a.title, a.source, a.url, a.published, a.cluster_id, a.body
+    FROM scores s JOIN articles a USING (id)
+    WHERE ($source IS NULL OR a.source = $source)
+      AND ($since IS NULL OR coalesce(a.published, a.extracted_at::TIMESTAMP) >= $since)
+    ORDER BY s.score DESC, a.id
     LIMIT $limit
 """
 
@@ -121,7 +108,7 @@ def search(con: duckdb.DuckDBPyConnection, query: str, source: str | None = None
            since: date | None = None, limit: int = 10) -> list[Hit]:
     """Articles ranked by BM25 over title + body, each with a snippet around the first match."""
     load_fts(con)
-    if not _index_exists(con):
+    if not index_exists(con):
         raise SearchUnavailableError(
             "no search index yet: it is built at the end of `pipeline run` "
             "(or run `pipeline search --reindex`)")
@@ -170,6 +157,8 @@ def search_db(db_path: Path, query: str, source: str | None = None, since: date 
 
     warehouse = Warehouse(db_path)
     if reindex:
+        from pipeline.store.search_index import refresh_index
+
         warehouse.migrate()
         with warehouse.connect() as con:
             refresh_index(con, force=True)

@@ -143,18 +143,19 @@ class Warehouse:
 
         A search index that cannot be built (fts extension missing) is logged, never fatal.
         """
-        from pipeline.store import search
+        from pipeline.store.search import SearchUnavailableError
+        from pipeline.store.search_index import refresh_index
 
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             pruned = dedup.prune_bands(con)
             con.execute("COMMIT")
             try:
-                refresh = search.refresh_index(con)
-            except search.SearchUnavailableError as exc:
+                refresh = refresh_index(con)
+            except SearchUnavailableError as exc:
                 log.warning("search index not refreshed: %s", exc)
                 return {"pruned_bands": pruned, "search_index": f"unavailable: {exc}"}
-        return {"pruned_bands": pruned, "search_index_rebuilt": refresh.rebuilt,
+        return {"pruned_bands": pruned, "search_index": refresh.mode,
                 "search_index_s": round(refresh.seconds, 3)}
 
     # --- run bookkeeping -------------------------------------------------------------------
