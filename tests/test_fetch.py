@@ -293,6 +293,24 @@ def test_robots_for_our_agent_and_crawl_delay(fault_server: FaultServer) -> None
     assert len(gaps) == 3 and min(gaps) >= 0.24, gaps
 
 
+def test_redirect_into_disallowed_path_is_not_followed(fault_server: FaultServer) -> None:
+    fault_server.route("/robots.txt", Reply(body="User-agent: *\nDisallow: /members/\n"))
+    fault_server.route("/teaser", Reply.redirect("/members/full-story"))
+    fault_server.route("/members/full-story", Reply(body=b"paywalled"))
+    result = fetch_one(fault_server.url("/teaser"))
+    assert result.error is not None and result.error.startswith("robots-disallowed: /members/")
+    assert result.redirects == [fault_server.url("/teaser")]
+    assert fault_server.hits("/members/full-story") == 0
+
+
+def test_redirect_to_junk_location_is_an_error(fault_server: FaultServer) -> None:
+    fault_server.route("/odd", Reply.redirect("http://[::1"))
+    fault_server.route("/ftp", Reply.redirect("ftp://files.example/x"))
+    odd, ftp = fetch_all([fault_server.url("/odd"), fault_server.url("/ftp")])
+    assert odd.error is not None and odd.error.startswith("invalid-url")
+    assert ftp.error is not None and ftp.error.startswith("invalid-url")
+
+
 def test_robots_5xx_means_disallow_all(fault_server: FaultServer) -> None:
     fault_server.route("/robots.txt", Reply(503))
     fault_server.route("/page", Reply(body=b"never"))

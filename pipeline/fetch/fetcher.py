@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import ssl
 import time
@@ -20,6 +21,8 @@ from pipeline.fetch.transport import PerOriginTransport
 from pipeline.fetch.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, RobotsRules, rules_from_result
 from pipeline.fetch.validators import Validators
 from pipeline.models import FetchResult
+
+log = logging.getLogger(__name__)
 
 REDIRECT_STATUSES: frozenset[int] = frozenset({301, 302, 303, 307, 308})
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"
@@ -148,6 +151,11 @@ class Fetcher:
         except _Failure as failure:
             result.error = failure.error
             result.body = b""
+        except (ValueError, UnicodeError, LookupError) as exc:
+            # A URL or header no layer rejected earlier: one odd page must not end the run.
+            log.warning("fetch %s failed unexpectedly", url, exc_info=True)
+            result.error = f"internal: {type(exc).__name__}: {exc}"
+            result.body = b""
         if result.fetched_at is None:
             result.fetched_at = datetime.now(UTC)
         return result
@@ -171,7 +179,7 @@ class Fetcher:
                 result.redirects.append(str(current))
                 try:
                     current = _checked_url(current.join(response.location))
-                except httpx.InvalidURL as exc:
+                except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
                     raise _Failure(f"invalid-url: redirect to {response.location!r}: {exc}") from exc
                 continue
             return
