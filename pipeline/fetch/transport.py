@@ -130,12 +130,8 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
             pool.active -= 1
             raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_TrackedStream(response.stream, pool),
-            extensions=response.extensions,
-        )
+        response.stream = _TrackedStream(response.stream, pool)
+        return response
 
     async def _sweep(self, now: float) -> None:
         idle = [
