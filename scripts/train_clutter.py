@@ -24,11 +24,14 @@ sys.path.insert(0, str(ROOT))
 from pipeline.evaluate import GoldPage, load_gold, shingles, tokenize  # noqa: E402
 from pipeline.extract import html as html_path  # noqa: E402
 from pipeline.extract.core import decode_input  # noqa: E402
-from pipeline.extract.model import MODEL_PATH, TreeModel  # noqa: E402
+from pipeline.extract.model import MODEL_PATH, BlockClassifier, TreeModel, context_features  # noqa: E402
 
 SCRAPINGHUB = ROOT.parent / "shared" / "bench" / "scrapinghub"
-PARAMS = dict(max_iter=200, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=20, l2_regularization=1.0,
+PARAMS = dict(max_iter=100, learning_rate=0.15, max_leaf_nodes=15, max_depth=5, min_samples_leaf=20, l2_regularization=1.0,
               early_stopping=False, random_state=0)
+
+
+INNER_FOLDS = 3
 
 
 @dataclass
@@ -37,6 +40,8 @@ class PageData:
     X: np.ndarray
     y: np.ndarray
     w: np.ndarray
+    ancestors: list
+    lengths: np.ndarray
 
 
 def label_blocks(blocks, gold: str) -> np.ndarray:
@@ -58,15 +63,33 @@ def page_data(page: GoldPage) -> PageData:
     doc = html_path.prepare(text)
     y = label_blocks(doc.blocks, page.body)
     w = np.array([np.sqrt(len(tokenize(b.text)) + 1) for b in doc.blocks])
-    return PageData(page, doc.X, y, w)
+    return PageData(page, doc.X, y, w, [b.ancestors for b in doc.blocks], doc.lengths)
 
 
-def fit(data: list[PageData]) -> TreeModel:
-    X = np.concatenate([d.X for d in data])
-    y = np.concatenate([d.y for d in data])
-    w = np.concatenate([d.w for d in data])
-    clf = HistGradientBoostingClassifier(**PARAMS).fit(X, y, sample_weight=w)
-    return TreeModel.from_dict(export(clf))
+def _fit_trees(Xs: list[np.ndarray], data: list[PageData]) -> dict:
+    clf = HistGradientBoostingClassifier(**PARAMS).fit(
+        np.concatenate(Xs), np.concatenate([d.y for d in data]), sample_weight=np.concatenate([d.w for d in data]))
+    return export(clf)
+
+
+def fit_dict(data: list[PageData], stages: int = 2) -> dict:
+    """Stage one on all pages; stage two on stage-one predictions made without each page (inner folds)."""
+    stage1 = _fit_trees([d.X for d in data], data)
+    if stages == 1:
+        return {"stage1": stage1}
+    oof: list[np.ndarray | None] = [None] * len(data)
+    for fold in range(INNER_FOLDS):
+        inner = [d for i, d in enumerate(data) if i % INNER_FOLDS != fold]
+        m = TreeModel.from_dict(_fit_trees([d.X for d in inner], inner))
+        for i, d in enumerate(data):
+            if i % INNER_FOLDS == fold:
+                oof[i] = m.predict_proba(d.X)
+    X2 = [np.hstack([d.X, context_features(d.ancestors, d.lengths, p)]) for d, p in zip(data, oof)]
+    return {"stage1": stage1, "stage2": _fit_trees(X2, data)}
+
+
+def fit(data: list[PageData], stages: int = 2) -> BlockClassifier:
+    return BlockClassifier.from_dict(fit_dict(data, stages))
 
 
 def export(clf) -> dict:
@@ -91,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--stages", type=int, default=2, choices=(1, 2))
     args = parser.parse_args()
     from pipeline.evaluate import evaluate
 
@@ -103,19 +127,18 @@ def main() -> None:
         for fold in range(args.folds):
             train = [d for i, d in enumerate(data) if i % args.folds != fold]
             test = [d.page for i, d in enumerate(data) if i % args.folds == fold]
-            model = fit(train)
+            model = fit(train, args.stages)
             s = evaluate(test, lambda p, m=model: html_path.extract_html(decode_input(p.content), url=p.url, model=m))
             scored.extend(s.pages)
             print(f"fold {fold}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}", flush=True)
         from pipeline.evaluate import Score
 
         cv = Score("cv", scored)
+        worst = sorted(scored, key=lambda p: min(p.precision, p.recall))[:12]
+        print("worst pages:", ", ".join(f"{p.id[:8]} P{p.precision:.2f} R{p.recall:.2f}" for p in worst))
         print(f"{args.folds}-fold CV over {len(scored)} pages: P {cv.precision:.4f} R {cv.recall:.4f} F1 {cv.f1:.4f}")
     if not args.no_write:
-        clf = HistGradientBoostingClassifier(**PARAMS).fit(
-            np.concatenate([d.X for d in data]), np.concatenate([d.y for d in data]),
-            sample_weight=np.concatenate([d.w for d in data]))
-        MODEL_PATH.write_text(json.dumps(export(clf), separators=(",", ":")), encoding="utf-8")
+        MODEL_PATH.write_text(json.dumps(fit_dict(data, args.stages), separators=(",", ":")), encoding="utf-8")
         print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size // 1024} KiB)")
 
 

@@ -10,7 +10,8 @@ from pipeline.extract.blocks import Block, html_blocks
 from pipeline.extract.features import page_features
 from pipeline.extract.langid import detect_language
 from pipeline.extract.metadata import Metadata, html_metadata
-from pipeline.extract.model import TreeModel, load_model
+from pipeline.extract.model import BlockClassifier, load_model
+from pipeline.extract.repeats import repeated
 from pipeline.extract.rules import clutter_kind
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
@@ -19,13 +20,15 @@ from pipeline.models import Article, Drop, ExtractResult, Removed
 class Prepared:
     blocks: list[Block]
     X: np.ndarray
+    lengths: np.ndarray
     pruned: list[Removed] = field(default_factory=list)
     tree: object = None
 
 
 def prepare(html: str) -> Prepared:
     page, tree = html_blocks(html)
-    return Prepared(page.blocks, page_features(page.blocks), page.pruned, tree)
+    lengths = np.array([len(b.text) for b in page.blocks], dtype=np.float64)
+    return Prepared(page.blocks, page_features(page.blocks), lengths, page.pruned, tree)
 
 
 def _reason(block: Block) -> str:
@@ -43,20 +46,22 @@ def _reason(block: Block) -> str:
     return "chrome"
 
 
-def extract_html(html: str, *, url: str | None = None, model: TreeModel | None = None) -> ExtractResult:
+def extract_html(html: str, *, url: str | None = None, model: BlockClassifier | None = None) -> ExtractResult:
     doc = prepare(html)
     if not doc.blocks:
         return Drop("no-main-content")
     model = model or load_model()
-    proba = model.predict_proba(doc.X)
+    proba = model.predict_proba(doc.X, [b.ancestors for b in doc.blocks], doc.lengths)
     keep = proba >= model.threshold_body
     body_parts: list[str] = []
     removed = list(doc.pruned)
-    for block, is_body in zip(doc.blocks, keep):
-        if is_body:
+    kept = [i for i, k in enumerate(keep) if k]
+    again = {kept[j] for j in repeated([doc.blocks[i].text for i in kept], [doc.blocks[i].ancestors for i in kept])}
+    for i, (block, is_body) in enumerate(zip(doc.blocks, keep)):
+        if is_body and i not in again:
             body_parts.append(block.text)
         else:
-            removed.append(Removed(block.text, _reason(block)))
+            removed.append(Removed(block.text, "duplicate" if is_body else _reason(block)))
     if not body_parts:
         return Drop("no-main-content")
     body = "\n\n".join(body_parts)

@@ -47,9 +47,6 @@ class TreeModel:
             threshold_body=float(data.get("threshold_body", 0.5)),
         )
 
-    def to_dict(self) -> dict:
-        raise NotImplementedError  # written by the training script
-
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability that each row is article body."""
         n = X.shape[0]
@@ -62,11 +59,73 @@ class TreeModel:
         for _ in range(self.depth):
             feat = self.feature[tree_idx, node]
             goes_left = X[rows, feat] <= self.threshold[tree_idx, node]
-            node = np.where(goes_left, self.left[tree_idx, node], self.right[tree_idx, node])
+            nxt = np.where(goes_left, self.left[tree_idx, node], self.right[tree_idx, node])
+            if np.array_equal(nxt, node):
+                break
+            node = nxt
         raw = self.baseline + self.value[tree_idx, node].sum(axis=1)
         return 1.0 / (1.0 + np.exp(-raw))
 
 
+N_CONTEXT = 12
+
+
+def context_features(ancestors: list[tuple[int, ...]], lengths: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Stage-two features: what the first stage thinks of a block's neighbours and siblings."""
+    n = len(p)
+    C = np.zeros((n, N_CONTEXT), dtype=np.float32)
+    if n == 0:
+        return C
+    pad = np.concatenate([np.zeros(3), p, np.zeros(3)])
+    C[:, 0] = p
+    C[:, 1] = pad[2 : n + 2]  # previous
+    C[:, 2] = pad[4 : n + 4]  # next
+    C[:, 3] = pad[1 : n + 1]
+    C[:, 4] = pad[5 : n + 5]
+    window = np.stack([pad[k : n + k] for k in range(7)])
+    C[:, 5] = window.max(axis=0)
+    C[:, 6] = window.mean(axis=0)
+    weighted = p * lengths
+    for col, level in ((7, 1), (8, 2)):
+        sums: dict[int, float] = {}
+        chars: dict[int, float] = {}
+        keys = [a[-level] if len(a) >= level else -1 for a in ancestors]
+        for key, wv, ln in zip(keys, weighted, lengths):
+            sums[key] = sums.get(key, 0.0) + wv
+            chars[key] = chars.get(key, 0.0) + ln
+        C[:, col] = [sums[k] / chars[k] if chars[k] else 0.0 for k in keys]
+    body_chars = float(weighted.sum()) or 1.0
+    C[:, 9] = np.cumsum(weighted) / body_chars  # share of body text before this block
+    prev_max = np.maximum.accumulate(p)
+    next_max = np.maximum.accumulate(p[::-1])[::-1]
+    C[:, 10] = np.minimum(prev_max, next_max)  # between body blocks
+    C[:, 11] = np.log1p(lengths) * p
+    return C
+
+
+@dataclass(frozen=True, slots=True)
+class BlockClassifier:
+    """Two stages: per-block trees, then trees that also see the first stage's view of the neighbours."""
+
+    stage1: TreeModel
+    stage2: TreeModel | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BlockClassifier:
+        stage2 = data.get("stage2")
+        return cls(TreeModel.from_dict(data["stage1"]), TreeModel.from_dict(stage2) if stage2 else None)
+
+    @property
+    def threshold_body(self) -> float:
+        return (self.stage2 or self.stage1).threshold_body
+
+    def predict_proba(self, X: np.ndarray, ancestors: list[tuple[int, ...]], lengths: np.ndarray) -> np.ndarray:
+        p = self.stage1.predict_proba(X)
+        if self.stage2 is None:
+            return p
+        return self.stage2.predict_proba(np.hstack([X, context_features(ancestors, lengths, p)]))
+
+
 @lru_cache(maxsize=4)
-def load_model(path: Path = MODEL_PATH) -> TreeModel:
-    return TreeModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+def load_model(path: Path = MODEL_PATH) -> BlockClassifier:
+    return BlockClassifier.from_dict(json.loads(path.read_text(encoding="utf-8")))

@@ -22,7 +22,8 @@ _PATTERNS: list[tuple[str, str]] = [
      r"|\bprivacy (?:policy|statement)\b|\bterms (?:of (?:use|service)|and conditions)\b|advertising does not imply"),
     ("cross-promo", r"^our [\w-]+ (?:website|site|edition|channel)$"),
 ]
-_COMPILED = [(kind, re.compile(pat, re.I)) for kind, pat in _PATTERNS]
+# one pass over the text: a named group per kind (names cannot hold '-')
+_COMBINED = re.compile("|".join(f"(?P<{kind.replace('-', '_')}>{pat})" for kind, pat in _PATTERNS), re.I)
 
 # Headings that open a list of other content: everything under them up to the next body is a listing.
 LISTING_HEADERS = re.compile(
@@ -35,8 +36,5 @@ LISTING_HEADERS = re.compile(
 
 def clutter_kind(text: str) -> str | None:
     """The clutter kind a block's text names outright, or None."""
-    stripped = text.strip()
-    for kind, pattern in _COMPILED:
-        if pattern.search(stripped):
-            return kind
-    return None
+    m = _COMBINED.search(text.strip())
+    return m.lastgroup.replace("_", "-") if m else None

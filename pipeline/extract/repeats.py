@@ -1,0 +1,59 @@
+"""Repeated text inside one page (teasers, summary lists, hidden copies of the story) kept only once."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+_WORD = re.compile(r"\w+")
+COVERED = 0.8  # share of a block's shingles found in another kept block
+MIN_SHINGLES = 5  # short lines (table cells, "Photo") may well repeat inside a story
+LONG = 60  # a paragraph this long that appears twice is a copy wherever it sits
+FAR = 3  # copies this many elements apart are separate page regions, not a story that repeats itself
+
+
+def _shingles(text: str) -> set[int]:
+    tokens = _WORD.findall(text.lower())
+    return {hash((tokens[i], tokens[i + 1], tokens[i + 2], tokens[i + 3])) for i in range(len(tokens) - 3)}
+
+
+def _common_depth(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    depth = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        depth += 1
+    return depth
+
+
+def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
+    """Indexes of texts that mostly copy another kept text from a distant part of the page.
+
+    Shortest first, so a teaser or a summary goes and the full paragraph stays. Repeats close
+    together in the DOM (the same ingredient in three menus) are content and stay.
+    """
+    grams = [_shingles(t) for t in texts]
+    owners: dict[int, set[int]] = defaultdict(set)
+    for i, g in enumerate(grams):
+        for s in g:
+            owners[s].add(i)
+    dropped: set[int] = set()
+    for i in sorted(range(len(texts)), key=lambda i: (len(texts[i]), -i)):
+        g = grams[i]
+        if len(g) < MIN_SHINGLES:
+            continue
+        sources: Counter[int] = Counter()
+        shared = 0
+        for s in g:
+            others = owners[s] - {i}
+            if others:
+                shared += 1
+                sources.update(others)
+        if shared < COVERED * len(g):
+            continue
+        j = sources.most_common(1)[0][0]
+        if len(g) >= LONG or len(ancestors[i]) - _common_depth(ancestors[i], ancestors[j]) >= FAR:
+            dropped.add(i)
+            for s in g:
+                owners[s].discard(i)
+    return dropped
