@@ -34,7 +34,9 @@ def _serve(conn, hosts: int, latency_s: float, body_bytes: int) -> None:  # noqa
 
 
 async def _serve_async(conn, hosts: int, latency_s: float, body_bytes: int) -> None:  # noqa: ANN001
-    body = (b"<html><body>" + b"<p>lorem ipsum dolor sit amet</p>" * (body_bytes // 32))[:body_bytes]
+    body = (b"<html><body>" + b"<p>lorem ipsum dolor sit amet</p>" * (body_bytes // 32))[
+        :body_bytes
+    ]
     page = (
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
         b"Content-Length: %d\r\n\r\n" % len(body)
@@ -74,11 +76,13 @@ async def _serve_async(conn, hosts: int, latency_s: float, body_bytes: int) -> N
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, conn.recv)  # wait for "stop"
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    conn.send({
-        "peak_per_host": max(peak.values()),
-        "served": sum(served.values()),
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-    })
+    conn.send(
+        {
+            "peak_per_host": max(peak.values()),
+            "served": sum(served.values()),
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+        }
+    )
     for server in servers:
         server.close()
 
@@ -133,20 +137,48 @@ def _table(args: argparse.Namespace, runs: list[dict], server: dict, bound: floa
         f"{args.latency_ms:g} ms latency, {args.per_host} per host, delay 0 "
         f"(bound {bound:.0f} pages/s)"
     )
-    for column in ("run", "wall s", "pages/s", "% of bound", "CPU s", "CPU s / 1000 pages",
-                   "RSS start MB", "RSS peak MB", "errors", "load avg"):
+    for column in (
+        "run",
+        "wall s",
+        "pages/s",
+        "% of bound",
+        "CPU s",
+        "CPU s / 1000 pages",
+        "RSS start MB",
+        "RSS peak MB",
+        "errors",
+        "load avg",
+    ):
         table.add_column(column, justify="right")
     for i, run in enumerate(runs, start=1):
-        table.add_row(str(i), f"{run['wall_s']:.2f}", f"{run['pages_per_s']:.0f}",
-                      f"{run['pct_of_bound']:.1f}", f"{run['cpu_s']:.2f}",
-                      f"{run['cpu_s_per_1000']:.3f}", f"{run['rss_start_mb']:.0f}",
-                      f"{run['rss_peak_mb']:.0f}", str(sum(run["errors"].values())),
-                      f"{run['load_avg_1m']:.1f}")
-    med = {k: statistics.median(r[k] for r in runs) for k in ("wall_s", "pages_per_s", "pct_of_bound",
-                                                               "cpu_s", "cpu_s_per_1000", "rss_peak_mb")}
-    table.add_row("median", f"{med['wall_s']:.2f}", f"{med['pages_per_s']:.0f}",
-                  f"{med['pct_of_bound']:.1f}", f"{med['cpu_s']:.2f}", f"{med['cpu_s_per_1000']:.3f}",
-                  "", f"{med['rss_peak_mb']:.0f}", "", style="bold")
+        table.add_row(
+            str(i),
+            f"{run['wall_s']:.2f}",
+            f"{run['pages_per_s']:.0f}",
+            f"{run['pct_of_bound']:.1f}",
+            f"{run['cpu_s']:.2f}",
+            f"{run['cpu_s_per_1000']:.3f}",
+            f"{run['rss_start_mb']:.0f}",
+            f"{run['rss_peak_mb']:.0f}",
+            str(sum(run["errors"].values())),
+            f"{run['load_avg_1m']:.1f}",
+        )
+    med = {
+        k: statistics.median(r[k] for r in runs)
+        for k in ("wall_s", "pages_per_s", "pct_of_bound", "cpu_s", "cpu_s_per_1000", "rss_peak_mb")
+    }
+    table.add_row(
+        "median",
+        f"{med['wall_s']:.2f}",
+        f"{med['pages_per_s']:.0f}",
+        f"{med['pct_of_bound']:.1f}",
+        f"{med['cpu_s']:.2f}",
+        f"{med['cpu_s_per_1000']:.3f}",
+        "",
+        f"{med['rss_peak_mb']:.0f}",
+        "",
+        style="bold",
+    )
     table.caption = (
         f"server (own process): {server['served']} requests, {server['cpu_s']:.2f} CPU s, "
         f"peak {server['peak_per_host']} concurrent per host; {os.cpu_count()} CPUs; "
@@ -170,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     proc = ctx.Process(
-        target=_serve, args=(child, args.hosts, args.latency_ms / 1000, args.body_kb * 1024), daemon=True
+        target=_serve,
+        args=(child, args.hosts, args.latency_ms / 1000, args.body_kb * 1024),
+        daemon=True,
     )
     proc.start()
     bound = args.hosts * args.per_host / (args.latency_ms / 1000)
@@ -184,13 +218,15 @@ def main(argv: list[str] | None = None) -> int:
             ]
             stats = asyncio.run(_client(urls, args.per_host, args.global_concurrency))
             rate = args.pages / stats["wall_s"]
-            runs.append({
-                "load_avg_1m": os.getloadavg()[0],
-                **stats,
-                "pages_per_s": rate,
-                "pct_of_bound": 100 * rate / bound,
-                "cpu_s_per_1000": 1000 * stats["cpu_s"] / args.pages,
-            })
+            runs.append(
+                {
+                    "load_avg_1m": os.getloadavg()[0],
+                    **stats,
+                    "pages_per_s": rate,
+                    "pct_of_bound": 100 * rate / bound,
+                    "cpu_s_per_1000": 1000 * stats["cpu_s"] / args.pages,
+                }
+            )
         parent.send("stop")
         server = parent.recv()
     finally:

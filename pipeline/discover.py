@@ -94,7 +94,9 @@ def parse_feed(body: bytes, base_url: str, source: str) -> list[SourceItem]:
         published = datetime(*when[:6], tzinfo=UTC) if when else None
         items[url] = SourceItem(source=source, url=url, kind="article", published=published)
     if not items and parsed.get("bozo"):
-        raise DiscoveryError(f"feed {base_url}: not a readable feed: {parsed.get('bozo_exception')}")
+        raise DiscoveryError(
+            f"feed {base_url}: not a readable feed: {parsed.get('bozo_exception')}"
+        )
     if not items and not parsed.get("version"):
         raise DiscoveryError(f"feed {base_url}: not an RSS/Atom feed")
     return list(items.values())
@@ -181,7 +183,11 @@ def parse_sitemap(body: bytes, url: str, source: str) -> tuple[list[SourceItem],
         raise DiscoveryError(f"sitemap {url}: malformed XML: {exc}") from exc
     kind = _local(root.tag)
     if kind == "sitemapindex":
-        children = [_http_url(_child_text(node, "loc") or "", url) for node in root if _local(node.tag) == "sitemap"]
+        children = [
+            _http_url(_child_text(node, "loc") or "", url)
+            for node in root
+            if _local(node.tag) == "sitemap"
+        ]
         return [], list(dict.fromkeys(c for c in children if c))
     if kind == "urlset":
         return _urlset_items(root, url, source), []
@@ -241,7 +247,9 @@ def _same_site(host: str, base_host: str) -> bool:
     return strip(host) == strip(base_host) or host.lower().endswith("." + strip(base_host))
 
 
-def parse_links(html: bytes | str, base_url: str, source: str, include: str | None) -> list[SourceItem]:
+def parse_links(
+    html: bytes | str, base_url: str, source: str, include: str | None
+) -> list[SourceItem]:
     """The article links of a section page: same site, deduplicated by canonical URL, in page
     order. With `include` (a regex searched in the absolute URL) only matching links are kept;
     without it, a slug/date heuristic picks article-like paths."""

@@ -107,7 +107,10 @@ def conditional(body: bytes, etag: str, last_modified: str, **kwargs: object) ->
     """A route answering 304 when If-None-Match / If-Modified-Since match, else 200 + validators."""
 
     def route(req: RecordedRequest) -> Reply:
-        if req.headers.get("if-none-match") == etag or req.headers.get("if-modified-since") == last_modified:
+        if (
+            req.headers.get("if-none-match") == etag
+            or req.headers.get("if-modified-since") == last_modified
+        ):
             return Reply(304, headers={"ETag": etag}, content_type=None)
         return Reply(body=body, headers={"ETag": etag, "Last-Modified": last_modified}, **kwargs)  # type: ignore[arg-type]
 
@@ -140,7 +143,11 @@ class RequestLog:
         with self._lock:
             items = list(self._items)
         return sorted(
-            (r for r in items if (host is None or r.host == host) and (path is None or r.path == path)),
+            (
+                r
+                for r in items
+                if (host is None or r.host == host) and (path is None or r.path == path)
+            ),
             key=lambda r: r.start,
         )
 
@@ -163,14 +170,15 @@ class RequestLog:
     def start_gaps(self, host: str | None = None, path: str | None = None) -> list[float]:
         """Seconds between consecutive request starts (per host when given)."""
         starts = [r.start for r in self.requests(host, path)]
-        return [b - a for a, b in zip(starts, starts[1:])]
+        return [b - a for a, b in zip(starts, starts[1:], strict=False)]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
 
 
-Route = Reply | list[Reply] | Callable[[RecordedRequest], Reply]
+Handler = Callable[["RecordedRequest"], Reply]
+Route = Reply | Handler | list[Reply | Handler]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -292,10 +300,8 @@ class FaultServer:
         if route is None:
             return Reply(404, body=b"not found", content_type="text/plain")
         if isinstance(route, list):  # served in order; the last one repeats
-            return route[min(count, len(route) - 1)]
-        if callable(route):
-            return route(rec)
-        return route
+            route = route[min(count, len(route) - 1)]
+        return route(rec) if callable(route) else route
 
     def start(self) -> FaultServer:
         self._thread = threading.Thread(

@@ -77,15 +77,23 @@ def test_atom_feed() -> None:
 
 
 def test_json_feed() -> None:
-    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [' \
-           b'{"id": "1", "url": "https://j.example/1", "date_published": "2024-02-03T04:05:06Z"}]}'
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+        b'{"id": "1", "url": "https://j.example/1", "date_published": "2024-02-03T04:05:06Z"}]}'
+    )
     (item,) = parse_feed(body, "https://j.example/feed.json", "j")
-    assert item.url == "https://j.example/1" and item.published == datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert item.url == "https://j.example/1" and item.published == datetime(
+        2024, 2, 3, 4, 5, 6, tzinfo=UTC
+    )
 
 
 @pytest.mark.parametrize(
     "body",
-    [b"<rss><channel><item><title>unclosed", b"<html><body>not a feed</body></html>", b"\x00\x01garbage"],
+    [
+        b"<rss><channel><item><title>unclosed",
+        b"<html><body>not a feed</body></html>",
+        b"\x00\x01garbage",
+    ],
 )
 def test_broken_feed_raises_discovery_error(body: bytes) -> None:
     with pytest.raises(DiscoveryError, match="feed https://x.example/rss"):
@@ -155,7 +163,9 @@ def test_malformed_sitemaps_raise(body: bytes) -> None:
 
 
 def test_text_sitemap() -> None:
-    items, _ = parse_sitemap(b"https://t.example/1\nhttps://t.example/2\n", "https://t.example/s.txt", "t")
+    items, _ = parse_sitemap(
+        b"https://t.example/1\nhttps://t.example/2\n", "https://t.example/s.txt", "t"
+    )
     assert [i.url for i in items] == ["https://t.example/1", "https://t.example/2"]
 
 
@@ -187,9 +197,9 @@ def test_section_page_links_with_include_regex() -> None:
 
 
 def test_canonicalize_url() -> None:
-    assert canonicalize_url("HTTPS://News.Example:443/a/b?z=1&utm_source=rss&a=2&fbclid=x#frag") == (
-        "https://news.example/a/b?a=2&z=1"
-    )
+    assert canonicalize_url(
+        "HTTPS://News.Example:443/a/b?z=1&utm_source=rss&a=2&fbclid=x#frag"
+    ) == ("https://news.example/a/b?a=2&z=1")
     assert canonicalize_url("http://x.example") == "http://x.example/"
 
 
@@ -205,7 +215,9 @@ def test_filter_items() -> None:
         _item("https://e.example/news/4"),
         _item("https://e.example/news/5", datetime(2024, 7, 1)),  # naive = UTC
     ]
-    kept = filter_items(items, include="/news/", exclude=None, max_items=None, since=date(2024, 3, 1))
+    kept = filter_items(
+        items, include="/news/", exclude=None, max_items=None, since=date(2024, 3, 1)
+    )
     assert [i.url[-1] for i in kept] == ["2", "4", "5"]
     assert [i.url[-1] for i in filter_items(items, None, r"video", 2, None)] == ["1", "2"]
     with pytest.raises(DiscoveryError):

@@ -20,7 +20,11 @@ DELAY_S = 0.05
 def _urlset(entries: list[tuple[str, str | None]]) -> bytes:
     urls = "".join(
         f"<url><loc>{loc}</loc>"
-        + (f"<news:news><news:publication_date>{day}</news:publication_date></news:news>" if day else "")
+        + (
+            f"<news:news><news:publication_date>{day}</news:publication_date></news:news>"
+            if day
+            else ""
+        )
         + "</url>"
         for loc, day in entries
     )
@@ -32,7 +36,9 @@ def _urlset(entries: list[tuple[str, str | None]]) -> bytes:
 
 def _serve_sites(hosts: FaultServers) -> None:
     a, b = hosts[0], hosts[1]
-    a.route("/robots.txt", Reply(body="User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
+    a.route(
+        "/robots.txt", Reply(body="User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    )
     index = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -40,16 +46,24 @@ def _serve_sites(hosts: FaultServers) -> None:
         f"<sitemap><loc>{a.url('/sitemap-2.xml')}</loc></sitemap></sitemapindex>"
     ).encode()
     modified = "Sat, 21 Nov 2026 08:00:00 GMT"
-    a.route("/sitemap_index.xml", conditional(index, '"idx"', modified, content_type="application/xml"))
-    news = _urlset([
-        (a.url("/news/1.html"), "2026-11-20T10:00:00Z"),
-        (a.url("/news/2.html"), "2026-11-21"),
-        (a.url("/news/old.html"), "2020-01-01"),  # older than `since`: never fetched
-    ])
-    a.route("/sitemap-news.xml.gz",
-            conditional(gzip.compress(news), '"news"', modified, content_type="application/gzip"))
+    a.route(
+        "/sitemap_index.xml", conditional(index, '"idx"', modified, content_type="application/xml")
+    )
+    news = _urlset(
+        [
+            (a.url("/news/1.html"), "2026-11-20T10:00:00Z"),
+            (a.url("/news/2.html"), "2026-11-21"),
+            (a.url("/news/old.html"), "2020-01-01"),  # older than `since`: never fetched
+        ]
+    )
+    a.route(
+        "/sitemap-news.xml.gz",
+        conditional(gzip.compress(news), '"news"', modified, content_type="application/gzip"),
+    )
     second = _urlset([(a.url("/private/secret.html"), None), (a.url("/news/3.html"), None)])
-    a.route("/sitemap-2.xml", conditional(second, '"two"', modified, content_type="application/xml"))
+    a.route(
+        "/sitemap-2.xml", conditional(second, '"two"', modified, content_type="application/xml")
+    )
     for n in (1, 2, 3):
         a.route(f"/news/{n}.html", Reply(body=article_html(n), delay_s=DELAY_S))
     a.route("/news/3.html", [Reply(429, headers={"Retry-After": "1"}), Reply(body=article_html(3))])
@@ -60,15 +74,22 @@ def _serve_sites(hosts: FaultServers) -> None:
         f"<pubDate>Sat, 21 Nov 2026 0{n}:00:00 GMT</pubDate></item>"
         for n in range(1, 5)
     )
-    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>B</title>{items}</channel></rss>'
-    b.route("/feed.xml", conditional(feed.encode(), '"feed"', modified, content_type="application/rss+xml"))
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>B</title>{items}</channel></rss>'
+    )
+    b.route(
+        "/feed.xml",
+        conditional(feed.encode(), '"feed"', modified, content_type="application/rss+xml"),
+    )
     for n in range(1, 5):
         b.route(f"/story/{n}.html", Reply(body=article_html(10 + n), delay_s=DELAY_S))
     b.route("/story/2.html", [Reply(503), Reply(body=article_html(12))])
 
 
 def _sources(tmp_path: Path, hosts: FaultServers) -> Path:
-    return write_sources(tmp_path, f"""\
+    return write_sources(
+        tmp_path,
+        f"""\
 defaults:
   delay_s: {DELAY_S}
   per_host_concurrency: 2
@@ -77,11 +98,12 @@ defaults:
   read_timeout_s: 5
 sources:
   - name: a-news
-    sitemap: {hosts[0].url('/sitemap_index.xml')}
+    sitemap: {hosts[0].url("/sitemap_index.xml")}
     since: "2026-01-01"
   - name: b-feed
-    feed: {hosts[1].url('/feed.xml')}
-""")
+    feed: {hosts[1].url("/feed.xml")}
+""",
+    )
 
 
 def _assert_polite(hosts: FaultServers) -> None:
@@ -89,7 +111,9 @@ def _assert_polite(hosts: FaultServers) -> None:
         log = hosts.log
         assert log.max_concurrency(srv.host_port) <= 2
         gaps = log.start_gaps(srv.host_port)
-        assert not gaps or min(gaps) >= DELAY_S - 0.03, [(r.path, round(r.start, 4), r.status) for r in log.requests(srv.host_port)]
+        assert not gaps or min(gaps) >= DELAY_S - 0.03, [
+            (r.path, round(r.start, 4), r.status) for r in log.requests(srv.host_port)
+        ]
         assert log.paths(srv.host_port).count("/robots.txt") == 1
     assert not [p for p in hosts.log.paths() if p.startswith("/private/")]
 
@@ -107,15 +131,20 @@ def test_two_runs_polite_incremental_and_conditional(tmp_path: Path, fault_serve
     fetched = sorted(p for p in hosts.log.paths() if p.startswith(("/news/", "/story/")))
     assert fetched == sorted(
         ["/news/1.html", "/news/2.html", "/news/3.html", "/news/3.html"]  # 3: 429, then 200
-        + [f"/story/{n}.html" for n in range(1, 5)] + ["/story/2.html"]  # 2: 503, then 200
+        + [f"/story/{n}.html" for n in range(1, 5)]
+        + ["/story/2.html"]  # 2: 503, then 200
     )
     throttled, retried = hosts.log.requests(a.host_port, "/news/3.html")
     assert throttled.end is not None and retried.start - throttled.end >= 0.95  # Retry-After: 1
     denied = query(db, "SELECT error FROM fetches WHERE url LIKE '%/private/%'")
     assert denied and all(e.startswith("robots-disallowed") for (e,) in denied)
-    pages = query(db, "SELECT count(DISTINCT url) FROM captures WHERE kind = 'article' AND status = 200")
+    pages = query(
+        db, "SELECT count(DISTINCT url) FROM captures WHERE kind = 'article' AND status = 200"
+    )
     assert pages == [(7,)]
-    attempts = dict(query(db, "SELECT url, attempts FROM fetches WHERE kind = 'article' AND status = 200"))
+    attempts = dict(
+        query(db, "SELECT url, attempts FROM fetches WHERE kind = 'article' AND status = 200")
+    )
     assert attempts[a.url("/news/3.html")] == 2 and attempts[b.url("/story/2.html")] == 2
 
     hosts.log.clear()
@@ -124,8 +153,12 @@ def test_two_runs_polite_incremental_and_conditional(tmp_path: Path, fault_serve
     _assert_polite(hosts)
     paths = hosts.log.paths()
     assert not [p for p in paths if p.startswith(("/news/", "/story/"))], paths  # nothing twice
-    for srv, path in [(a, "/sitemap_index.xml"), (a, "/sitemap-news.xml.gz"), (a, "/sitemap-2.xml"),
-                      (b, "/feed.xml")]:
+    for srv, path in [
+        (a, "/sitemap_index.xml"),
+        (a, "/sitemap-news.xml.gz"),
+        (a, "/sitemap-2.xml"),
+        (b, "/feed.xml"),
+    ]:
         (request,) = hosts.log.requests(srv.host_port, path)
         assert request.headers.get("if-none-match") and request.status == 304, (path, request)
     assert query(db, "SELECT count(DISTINCT url) FROM captures WHERE kind = 'article'") == [(7,)]

@@ -129,5 +129,7 @@ def test_validators_from_result() -> None:
     result = FetchResult(url="u", source="s", status=200, headers=[("ETag", '"e"')])
     assert Validators.from_result(result) == Validators(etag='"e"')
     assert Validators(etag='"e"', last_modified="d").headers() == [
-        ("If-None-Match", '"e"'), ("If-Modified-Since", "d")]
+        ("If-None-Match", '"e"'),
+        ("If-Modified-Since", "d"),
+    ]
     assert Validators.from_result(FetchResult(url="u", source="s")) is None

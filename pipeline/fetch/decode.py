@@ -49,7 +49,9 @@ class _Zlib:
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
                 self._first = False
                 return self.decompress(data, limit)
-            raise DecodeFailed(f"corrupt {'deflate' if self._deflate else 'gzip'} body: {exc}") from exc
+            raise DecodeFailed(
+                f"corrupt {'deflate' if self._deflate else 'gzip'} body: {exc}"
+            ) from exc
         self._first = False
         return out
 

@@ -17,8 +17,13 @@ from pipeline.fetch.decode import BodyTooLarge, BoundedDecoder, DecodeFailed, ac
 from pipeline.fetch.pacing import CircuitBreaker, Pacer
 from pipeline.fetch.policy import RETRY_STATUSES, FetchPolicy
 from pipeline.fetch.retry import backoff_s, parse_retry_after
+from pipeline.fetch.robots import (
+    ROBOTS_MAX_BYTES,
+    ROBOTS_MAX_REDIRECTS,
+    RobotsRules,
+    rules_from_result,
+)
 from pipeline.fetch.transport import PerOriginTransport
-from pipeline.fetch.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, RobotsRules, rules_from_result
 from pipeline.fetch.validators import Validators
 from pipeline.models import FetchResult
 
@@ -172,15 +177,21 @@ class Fetcher:
                 if rules.error is not None:
                     raise _Failure(rules.error)
                 if not rules.allowed(str(current), policy.user_agent):
-                    raise _Failure(f"robots-disallowed: {current.raw_path.decode()} ({rules.reason})")
-                delay_s = max(delay_s, min(rules.delay_s(policy.user_agent), policy.crawl_delay_max_s))
+                    raise _Failure(
+                        f"robots-disallowed: {current.raw_path.decode()} ({rules.reason})"
+                    )
+                delay_s = max(
+                    delay_s, min(rules.delay_s(policy.user_agent), policy.crawl_delay_max_s)
+                )
             response = await self._with_retries(current, policy, delay_s, extra, result)
             if response.status in REDIRECT_STATUSES and response.location:
                 result.redirects.append(str(current))
                 try:
                     current = _checked_url(current.join(response.location))
                 except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
-                    raise _Failure(f"invalid-url: redirect to {response.location!r}: {exc}") from exc
+                    raise _Failure(
+                        f"invalid-url: redirect to {response.location!r}: {exc}"
+                    ) from exc
                 continue
             return
         raise _Failure(
@@ -230,7 +241,9 @@ class Fetcher:
                 response = await self._attempt(url, host, policy, delay_s, extra, result)
             except _Failure as failure:
                 if failure.counts:
-                    self._breaker.record_failure(host, policy.breaker_failures, policy.breaker_cooldown_s)
+                    self._breaker.record_failure(
+                        host, policy.breaker_failures, policy.breaker_cooldown_s
+                    )
                 if (
                     not failure.retryable
                     or attempt > policy.max_retries
@@ -242,7 +255,9 @@ class Fetcher:
                 if response.status not in RETRY_STATUSES:
                     self._breaker.record_success(host)
                     return response
-                self._breaker.record_failure(host, policy.breaker_failures, policy.breaker_cooldown_s)
+                self._breaker.record_failure(
+                    host, policy.breaker_failures, policy.breaker_cooldown_s
+                )
                 retry_after = parse_retry_after(response.retry_after)
                 if (
                     attempt > policy.max_retries
@@ -250,7 +265,11 @@ class Fetcher:
                     or (retry_after is not None and retry_after > policy.retry_after_max_s)
                 ):
                     return response  # the 429/5xx is the answer; the caller records it
-                wait_s = retry_after if retry_after is not None else backoff_s(attempt, policy, self._rng)
+                wait_s = (
+                    retry_after
+                    if retry_after is not None
+                    else backoff_s(attempt, policy, self._rng)
+                )
                 if response.status == 429 or retry_after is not None:
                     self._pacer.pause(host, wait_s)  # the whole host is asked to slow down
             await asyncio.sleep(wait_s)
@@ -277,7 +296,9 @@ class Fetcher:
                     return await self._send(url, policy, extra, result, sent)
             except TimeoutError as exc:
                 raise _Failure(
-                    f"timeout: total {policy.total_timeout_s}s exceeded", retryable=True, counts=True
+                    f"timeout: total {policy.total_timeout_s}s exceeded",
+                    retryable=True,
+                    counts=True,
                 ) from exc
             except httpx.HTTPError as exc:
                 raise _translate(exc) from exc
@@ -305,6 +326,7 @@ class Fetcher:
             write=policy.read_timeout_s,
             pool=None,
         )
+
         async def trace(event: str, info: object) -> None:
             if event == "http11.send_request_headers.complete":
                 sent()  # pacing counts from when the request really left, not from the grant

@@ -35,7 +35,11 @@ class _Protocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if len(self.buffer) > _HIGH_WATER and self.transport is not None and not self._paused_reading:
+        if (
+            len(self.buffer) > _HIGH_WATER
+            and self.transport is not None
+            and not self._paused_reading
+        ):
             self._paused_reading = True
             self.transport.pause_reading()
         self._wake()
@@ -74,7 +78,11 @@ class _Protocol(asyncio.Protocol):
     def take(self, max_bytes: int) -> bytes:
         data = bytes(self.buffer[:max_bytes])
         del self.buffer[:max_bytes]
-        if self._paused_reading and len(self.buffer) < _HIGH_WATER // 2 and self.transport is not None:
+        if (
+            self._paused_reading
+            and len(self.buffer) < _HIGH_WATER // 2
+            and self.transport is not None
+        ):
             self._paused_reading = False
             self.transport.resume_reading()
         return data

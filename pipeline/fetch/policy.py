@@ -10,9 +10,7 @@ DEFAULT_USER_AGENT = "pipeline-news-corpus/0.1 (+https://github.com/; research c
 RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 
 # Content types that are extracted; anything else is recorded as skipped.
-EXTRACTABLE_TYPES: frozenset[str] = frozenset(
-    {"text/html", "application/xhtml+xml", "text/plain"}
-)
+EXTRACTABLE_TYPES: frozenset[str] = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 FEED_TYPES: frozenset[str] = frozenset(
     {
         "application/rss+xml",

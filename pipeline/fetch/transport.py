@@ -112,7 +112,9 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
             if proxy is None:
                 transport: httpx.AsyncHTTPTransport = _AsyncioTransport(self._ssl, self._limits)
             else:
-                transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=self._limits, proxy=proxy)
+                transport = httpx.AsyncHTTPTransport(
+                    verify=self._ssl, limits=self._limits, proxy=proxy
+                )
             pool = self._pools[key] = _Pool(transport)
         return pool
 
