@@ -78,6 +78,7 @@ def reextract(db_path: Path, source: str | None = None, batch_size: int = 200,
         sink.flush()
     finally:
         sink.close()
+    warehouse.maintain_corpus()  # search index follows the new bodies (incrementally)
     articles = sum(t.articles for t in sink.tallies.values())
     rejected = sum(t.rejected for t in sink.tallies.values())
     return ReextractSummary(total, articles, rejected, unreadable)

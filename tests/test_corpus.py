@@ -53,3 +53,15 @@ def test_source_health(corpus: Path) -> None:
     ok, failures, reasons, articles, *_ = health["deadsite"]
     assert not ok and failures >= 1 and articles == 0
     assert sum(reasons.values()) == failures
+
+
+def test_reextraction_keeps_clusters_and_the_search_index_current(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    db = build_corpus(tmp_path)
+    before = dict(query(db, "SELECT id, cluster_id FROM articles"))
+    result = run_cli("reextract", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert dict(query(db, "SELECT id, cluster_id FROM articles")) == before
+    hits = run_cli("search", "Rosoboronexport", "--db", str(db), "--json").stdout.splitlines()
+    assert len(hits) == 1
