@@ -468,3 +468,53 @@ def test_https_fetch_and_untrusted_certificate(self_signed: tuple[str, str]) -> 
     assert refused.error is not None and refused.error.startswith("tls:")
     assert "CERTIFICATE_VERIFY_FAILED" in refused.error
     assert refused.attempts == 1  # a bad certificate is not retried
+
+
+# -- connection pools and proxies --------------------------------------------------------------
+
+
+def test_idle_origin_pools_are_closed(fault_servers, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    from pipeline.fetch import transport as transport_module
+
+    monkeypatch.setattr(transport_module, "SWEEP_EVERY_S", 0.0)
+    hosts = fault_servers(2, first=41)
+    for srv in hosts:
+        srv.route("/p", Reply(body=b"x"))
+
+    async def go() -> tuple[int, int]:
+        async with Fetcher(trust_env=False) as fetcher:
+            pools = fetcher._transport._pools  # noqa: SLF001 (white-box check)
+            fetcher._transport._expiry_s = 0.1  # noqa: SLF001
+            await fetcher.fetch(hosts[0].url("/p"), "t", FAST)
+            during = len(pools)
+            await asyncio.sleep(0.2)
+            await fetcher.fetch(hosts[1].url("/p"), "t", FAST)
+            return during, len(pools)
+
+    during, after = asyncio.run(go())
+    assert during == 1 and after == 1  # host 1's idle pool was closed when host 2 started
+
+
+def test_explicit_proxy_gets_absolute_form_requests(fault_server: FaultServer) -> None:
+    fault_server.route("http://news.invalid/robots.txt", Reply(404))
+    fault_server.route("http://news.invalid/story", Reply(body=b"via proxy"))
+
+    async def go() -> FetchResult:
+        async with Fetcher(trust_env=False, proxy=fault_server.url("")) as fetcher:
+            return await fetcher.fetch("http://news.invalid/story", "t", FAST)
+
+    result = asyncio.run(go())
+    assert result.ok and result.body == b"via proxy"
+    assert fault_server.log.paths() == ["http://news.invalid/robots.txt", "http://news.invalid/story"]
+
+
+def test_ports_of_one_host_share_its_pace() -> None:
+    with FaultServer("127.0.0.1") as one, FaultServer("127.0.0.1", log=one.log) as two:
+        one.route("/a", Reply(body=b"a"))
+        two.route("/b", Reply(body=b"b"))
+        policy = FetchPolicy(delay_s=0.2, per_host_concurrency=2)
+        results = fetch_all([one.url("/a"), two.url("/b")], policy)
+        assert all(r.ok for r in results)
+        starts = [r.start for r in one.log.requests()]  # robots x2, /a, /b: all one pace
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(gaps) == 3 and min(gaps) >= 0.2 - 0.03, gaps

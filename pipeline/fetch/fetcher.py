@@ -61,8 +61,8 @@ def _checked_url(url: str | httpx.URL) -> httpx.URL:
 
 
 def _host_key(url: httpx.URL) -> str:
-    port = url.port or (443 if url.scheme == "https" else 80)
-    return f"{url.host}:{port}"
+    """Politeness is per machine name: http and https, all ports of a host share one pace."""
+    return url.host.lower()
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
