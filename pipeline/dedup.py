@@ -200,7 +200,6 @@ def assign_clusters(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],
     """
     ensure_banded(con, options)
     stats = ClusterStats()
-    by_id = {s.id: s for s in signed}
     con.register("_dd_batch", pa.Table.from_pylist(
         [{"id": s.id, "content_hash": s.content_hash} for s in signed], BATCH_SCHEMA))
     stored = {i: (h, c) for i, h, c in con.execute(
@@ -216,101 +215,117 @@ def assign_clusters(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]],
         else:
             todo.append(s)
     if todo:
-        _cluster_new(con, todo, assigned, stats, options)
+        _Clusterer(con, todo, assigned, stats, options).run()
     for row in rows:
         row["cluster_id"] = assigned.get(row["id"])
     con.unregister("_dd_batch")
     return stats
 
 
-def _cluster_new(con: duckdb.DuckDBPyConnection, todo: list[Signed], assigned: dict[str, str],
-                 stats: ClusterStats, options: DedupOptions) -> None:
-    con.register("_dd_keys", pa.Table.from_pylist(
-        [{"id": s.id, "key": k} for s in todo for k in s.keys], KEY_SCHEMA))
-    con.execute("DELETE FROM minhash_bands WHERE article_id IN (SELECT DISTINCT id FROM _dd_keys)")
-    exact: dict[str, list[tuple[str, str]]] = {}
-    for new_id, other, cluster in con.execute(
-        """SELECT b.id, a.id, a.cluster_id FROM _dd_batch b JOIN articles a
-           ON a.content_hash = b.content_hash AND a.id <> b.id
-           WHERE a.cluster_id IS NOT NULL AND a.id NOT IN (SELECT id FROM _dd_batch)"""
-    ).fetchall():
-        exact.setdefault(new_id, []).append((other, cluster))
-    near: dict[str, list[tuple[str, str, str]]] = {}
-    for new_id, other, cluster, body in con.execute(
-        """SELECT DISTINCT k.id, a.id, a.cluster_id, a.body
-           FROM _dd_keys k JOIN minhash_bands m ON m.key = k.key
-           JOIN articles a ON a.id = m.article_id
-           WHERE a.id <> k.id AND a.cluster_id IS NOT NULL
-             AND a.id NOT IN (SELECT id FROM _dd_batch)"""
-    ).fetchall():
-        near.setdefault(new_id, []).append((other, cluster, body))
-    # Earlier articles of this batch are candidates too: a small in-memory band index.
-    batch_keys: dict[int, list[Signed]] = {}
-    batch_hashes: dict[str, Signed] = {}
-    merges: dict[str, str] = {}
-    for s in todo:
-        matches = [_Match(c, 1.0) for _, c in exact.get(s.id, [])]
-        if s.content_hash in batch_hashes:
-            matches.append(_Match(assigned[batch_hashes[s.content_hash].id], 1.0))
-        if not matches:
-            for _, cluster, body in near.get(s.id, []):
-                score = similarity(s.shingles, shingles(body, options.shingle_words), options)
-                if score > 0:
-                    matches.append(_Match(cluster, score))
-            seen: set[str] = set()
+class _Clusterer:
+    """Cluster the batch's new or changed articles, in order, against stored and earlier ones."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, todo: list[Signed],
+                 assigned: dict[str, str], stats: ClusterStats, options: DedupOptions) -> None:
+        self.con, self.todo, self.assigned = con, todo, assigned
+        self.stats, self.options = stats, options
+        self.merges: dict[str, str] = {}
+        self.batch_keys: dict[int, list[Signed]] = {}  # in-memory band index of earlier todo
+        self.batch_hashes: dict[str, Signed] = {}
+
+    def run(self) -> None:
+        con = self.con
+        con.register("_dd_todo", pa.Table.from_pylist(
+            [{"id": s.id, "content_hash": s.content_hash} for s in self.todo], BATCH_SCHEMA))
+        con.register("_dd_keys", pa.Table.from_pylist(
+            [{"id": s.id, "key": k} for s in self.todo for k in s.keys], KEY_SCHEMA))
+        con.execute("DELETE FROM minhash_bands WHERE article_id IN (SELECT id FROM _dd_todo)")
+        exact, near = self._stored_candidates()
+        taken = self._taken_ids()
+        for s in self.todo:
+            cluster = self._best(s, exact.get(s.id, []), near.get(s.id, []))
+            if cluster is None:
+                # an article that left its story (edited body) must not reuse the story's id
+                cluster = stable_id(f"cluster:{s.id}:{s.content_hash}") if s.id in taken else s.id
+                self.stats.new_clusters += 1
+            self.assigned[s.id] = cluster
             for key in s.keys:
-                for other in batch_keys.get(key, ()):
-                    if other.id in seen:
-                        continue
-                    seen.add(other.id)
-                    score = similarity(s.shingles, other.shingles, options)
-                    if score > 0:
-                        matches.append(_Match(assigned[other.id], score))
-            stats.near += bool(matches)
+                self.batch_keys.setdefault(key, []).append(s)
+            self.batch_hashes.setdefault(s.content_hash, s)
+        for old, new in self.merges.items():
+            con.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ? "
+                        "AND id NOT IN (SELECT id FROM _dd_batch)", [self._resolve(new), old])
+        for key, value in list(self.assigned.items()):
+            self.assigned[key] = self._resolve(value)
+        con.execute("INSERT INTO minhash_bands SELECT key, id AS article_id FROM _dd_keys")
+        con.unregister("_dd_keys")
+        con.unregister("_dd_todo")
+
+    def _stored_candidates(self) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, str]]]]:
+        """Stored articles (other than those re-clustered now) with the same hash or a shared band."""
+        exact: dict[str, list[str]] = {}
+        for new_id, cluster in self.con.execute(
+            """SELECT t.id, a.cluster_id FROM _dd_todo t JOIN articles a
+               ON a.content_hash = t.content_hash AND a.id <> t.id
+               WHERE a.cluster_id IS NOT NULL AND a.id NOT IN (SELECT id FROM _dd_todo)"""
+        ).fetchall():
+            exact.setdefault(new_id, []).append(cluster)
+        near: dict[str, list[tuple[str, str]]] = {}
+        for new_id, cluster, body in self.con.execute(
+            """SELECT DISTINCT k.id, a.cluster_id, a.body
+               FROM _dd_keys k JOIN minhash_bands m ON m.key = k.key
+               JOIN articles a ON a.id = m.article_id
+               WHERE a.id <> k.id AND a.cluster_id IS NOT NULL
+                 AND a.id NOT IN (SELECT id FROM _dd_todo)"""
+        ).fetchall():
+            near.setdefault(new_id, []).append((cluster, body))
+        return exact, near
+
+    def _taken_ids(self) -> set[str]:
+        """Ids of re-clustered articles still naming a stored story (they founded it)."""
+        return {r[0] for r in self.con.execute(
+            "SELECT DISTINCT cluster_id FROM articles WHERE cluster_id IN (SELECT id FROM _dd_todo) "
+            "AND id NOT IN (SELECT id FROM _dd_todo)").fetchall()}
+
+    def _best(self, s: Signed, exact: list[str], near: list[tuple[str, str]]) -> str | None:
+        """The cluster s joins (merging every other cluster it matches into it), or None."""
+        matches = [_Match(c, 1.0) for c in exact]
+        if s.content_hash in self.batch_hashes:
+            matches.append(_Match(self.assigned[self.batch_hashes[s.content_hash].id], 1.0))
+        if matches:
+            self.stats.exact += 1
         else:
-            stats.exact += 1
-        clusters = {_resolve(m.cluster, merges) for m in matches}
-        if clusters:
-            best = _resolve(max(matches, key=lambda m: m.score).cluster, merges)
-            for other in clusters - {best}:
-                merges[other] = best
-                stats.merged += 1
-            assigned[s.id] = best
-        else:
-            assigned[s.id] = s.id
-            stats.new_clusters += 1
+            matches = self._near_matches(s, near)
+            self.stats.near += bool(matches)
+        if not matches:
+            return None
+        best = self._resolve(max(matches, key=lambda m: m.score).cluster)
+        for other in {self._resolve(m.cluster) for m in matches} - {best}:
+            self.merges[other] = best
+            self.stats.merged += 1
+        return best
+
+    def _near_matches(self, s: Signed, near: list[tuple[str, str]]) -> list[_Match]:
+        k = self.options.shingle_words
+        matches = []
+        for cluster, body in near:
+            score = similarity(s.shingles, shingles(body, k), self.options)
+            if score > 0:
+                matches.append(_Match(cluster, score))
+        seen: set[str] = set()
         for key in s.keys:
-            batch_keys.setdefault(key, []).append(s)
-        batch_hashes.setdefault(s.content_hash, s)
-    _fresh_singletons(con, todo, assigned)
-    for old, new in merges.items():
-        final = _resolve(new, merges)
-        con.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ? "
-                    "AND id NOT IN (SELECT id FROM _dd_batch)", [final, old])
-    for key, value in list(assigned.items()):
-        assigned[key] = _resolve(value, merges)
-    con.execute("INSERT INTO minhash_bands SELECT key, id AS article_id FROM _dd_keys")
-    con.unregister("_dd_keys")
+            for other in self.batch_keys.get(key, ()):
+                if other.id not in seen:
+                    seen.add(other.id)
+                    score = similarity(s.shingles, other.shingles, self.options)
+                    if score > 0:
+                        matches.append(_Match(self.assigned[other.id], score))
+        return matches
 
-
-def _resolve(cluster: str, merges: dict[str, str]) -> str:
-    while cluster in merges:
-        cluster = merges[cluster]
-    return cluster
-
-
-def _fresh_singletons(con: duckdb.DuckDBPyConnection, todo: list[Signed],
-                      assigned: dict[str, str]) -> None:
-    """An article that left its story (edited body) must not reuse the story's id as its own."""
-    alone = [s for s in todo if assigned[s.id] == s.id]
-    if not alone:
-        return
-    taken = {r[0] for r in con.execute(
-        "SELECT DISTINCT cluster_id FROM articles WHERE cluster_id IN (SELECT UNNEST(?)) "
-        "AND id NOT IN (SELECT id FROM _dd_batch)", [[s.id for s in alone]]).fetchall()}
-    for s in alone:
-        if s.id in taken:
-            assigned[s.id] = stable_id(f"cluster:{s.id}:{s.content_hash}")
+    def _resolve(self, cluster: str) -> str:
+        while cluster in self.merges:
+            cluster = self.merges[cluster]
+        return cluster
 
 
 # --- keeping the stored bands consistent with the options ---------------------------------------

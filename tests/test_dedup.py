@@ -65,6 +65,13 @@ def test_incremental_against_stored_articles(warehouse: Warehouse) -> None:
         assert con.execute("SELECT count(*) FROM minhash_bands").fetchone()[0] == 4 * bands
 
 
+def test_a_copy_next_to_its_unchanged_original_in_one_batch(warehouse: Warehouse) -> None:
+    base = story(25, 400)
+    load(warehouse, [row("orig", base)])
+    load(warehouse, [row("orig", base), row("copy", edit(base, 26))])  # a rerun batch
+    assert clusters(warehouse) == {"orig": "orig", "copy": "orig"}
+
+
 def test_a_bridge_article_merges_two_stories(warehouse: Warehouse) -> None:
     p1, p2, p3 = story(31, 300), story(32, 300), story(33, 300)
     load(warehouse, [row("a", p1 + "\n\n" + p2)])
