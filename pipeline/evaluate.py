@@ -4,7 +4,8 @@ Gold comes in two layouts, both read by `load_gold`:
 - the ScrapingHub article-extraction benchmark: `ground-truth.json` ({id: {articleBody, url}})
   beside `html/<id>.html.gz`;
 - fixtures: any input file `NAME.{html,txt}` with `NAME.expected.json` beside it
-  ({"title", "author", "body"}; body paragraphs separated by blank lines).
+  ({"title", "author", "body", "tolerated"?}; body paragraphs separated by blank lines; `tolerated`
+  lists lines that may be kept or cut, as CLUTTER.md's judgement calls allow).
 """
 
 from __future__ import annotations
@@ -69,11 +70,16 @@ def body_lines(text: str | None) -> list[str]:
     return [n for n in (_norm_line(line) for line in (text or "").splitlines()) if n]
 
 
-def line_errors(gold_body: str, pred_body: str) -> tuple[int, int]:
-    """(clutter lines left, body lines lost): predicted lines absent from gold, gold lines absent."""
+def line_errors(gold_body: str, pred_body: str, tolerated: Iterable[str] = ()) -> tuple[int, int]:
+    """(clutter lines left, body lines lost): predicted lines absent from gold, gold lines absent.
+
+    `tolerated` lines (judgement calls such as an author's closing note) count neither way.
+    """
     gold, pred = body_lines(gold_body), body_lines(pred_body)
+    ok = {_norm_line(t) for t in tolerated}
     gold_set, pred_set = set(gold), set(pred)
-    return sum(1 for line in pred if line not in gold_set), sum(1 for line in gold if line not in pred_set)
+    left = sum(1 for line in pred if line not in gold_set and line not in ok)
+    return left, sum(1 for line in gold if line not in pred_set)
 
 
 # ---------------------------------------------------------------- gold pages
@@ -87,6 +93,7 @@ class GoldPage:
     title: str | None = None
     author: str | None = None
     line_labelled: bool = False
+    tolerated: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -153,7 +160,8 @@ def load_fixtures(root: Path) -> Iterator[GoldPage]:
         source = inputs[0]
         yield GoldPage(str(source.relative_to(root)), source.read_bytes(), gold["body"],
                        url=gold.get("url"), kind="text" if source.suffix == ".txt" else "html",
-                       title=gold.get("title"), author=gold.get("author"), line_labelled=True)
+                       title=gold.get("title"), author=gold.get("author"), line_labelled=True,
+                       tolerated=tuple(gold.get("tolerated", ())))
 
 
 def load_gold(root: Path) -> list[GoldPage]:
@@ -172,7 +180,7 @@ def score_page(page: GoldPage, result: ExtractResult, ms: float) -> PageScore:
     precision, recall = precision_recall(page.body, body)
     score = PageScore(page.id, precision, recall, ms)
     if page.line_labelled:
-        score.clutter_left, score.body_lost = line_errors(page.body, body)
+        score.clutter_left, score.body_lost = line_errors(page.body, body, page.tolerated)
         score.title_ok = _same(page.title, getattr(result, "title", None))
         score.author_ok = _same(page.author, getattr(result, "author", None))
     return score

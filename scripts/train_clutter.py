@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT))
 from pipeline.evaluate import GoldPage, load_gold, shingles, tokenize  # noqa: E402
 from pipeline.extract import html as html_path  # noqa: E402
 from pipeline.extract.core import decode_input  # noqa: E402
-from pipeline.extract.model import MODEL_PATH, BlockClassifier, TreeModel, context_features  # noqa: E402
+from pipeline.extract.blocks import Block  # noqa: E402
+from pipeline.extract.features import page_features  # noqa: E402
+from pipeline.extract.model import MODEL_PATH, TEXT_MODEL_PATH, BlockClassifier, TreeModel, context_features  # noqa: E402
 
 SCRAPINGHUB = ROOT.parent / "shared" / "bench" / "scrapinghub"
 PARAMS = dict(max_iter=100, learning_rate=0.15, max_leaf_nodes=15, max_depth=5, min_samples_leaf=20, l2_regularization=1.0,
@@ -63,7 +65,14 @@ def page_data(page: GoldPage) -> PageData:
     doc = html_path.prepare(text)
     y = label_blocks(doc.blocks, page.body)
     w = np.array([np.sqrt(len(tokenize(b.text)) + 1) for b in doc.blocks])
-    return PageData(page, doc.X, y, w, [b.ancestors for b in doc.blocks], doc.lengths)
+    data = PageData(page, doc.X, y, w, [b.ancestors for b in doc.blocks], doc.lengths)
+    return data, as_text(data, doc.blocks)
+
+
+def as_text(d: PageData, blocks) -> PageData:
+    """The page as a text dump would show it: its blocks as lines, no DOM context."""
+    lines = [Block(b.text, "line", index=i) for i, b in enumerate(blocks)]
+    return PageData(d.page, page_features(lines), d.y, d.w, [()] * len(lines), d.lengths)
 
 
 def _fit_trees(Xs: list[np.ndarray], data: list[PageData]) -> dict:
@@ -119,7 +128,9 @@ def main() -> None:
     from pipeline.evaluate import evaluate
 
     pages = load_gold(SCRAPINGHUB)
-    data = [page_data(p) for p in pages]
+    both = [page_data(p) for p in pages]
+    data = [d for d, _ in both]
+    text_data = [t for _, t in both]
     print(f"{len(pages)} pages, {sum(len(d.y) for d in data)} blocks, "
           f"{int(sum(d.y.sum() for d in data))} body", flush=True)
     if args.folds > 1:
@@ -138,8 +149,9 @@ def main() -> None:
         print("worst pages:", ", ".join(f"{p.id[:8]} P{p.precision:.2f} R{p.recall:.2f}" for p in worst))
         print(f"{args.folds}-fold CV over {len(scored)} pages: P {cv.precision:.4f} R {cv.recall:.4f} F1 {cv.f1:.4f}")
     if not args.no_write:
-        MODEL_PATH.write_text(json.dumps(fit_dict(data, args.stages), separators=(",", ":")), encoding="utf-8")
-        print(f"wrote {MODEL_PATH.relative_to(ROOT)} ({MODEL_PATH.stat().st_size // 1024} KiB)")
+        for path, pages_data in ((MODEL_PATH, data), (TEXT_MODEL_PATH, text_data)):
+            path.write_text(json.dumps(fit_dict(pages_data, args.stages), separators=(",", ":")), encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ from pipeline.extract.rules import clutter_kind
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
 
+MIN_CHARS = 300
+FALLBACK_THRESHOLD = 0.2
+
+
 @dataclass(slots=True)
 class Prepared:
     blocks: list[Block]
@@ -53,6 +57,9 @@ def extract_html(html: str, *, url: str | None = None, model: BlockClassifier | 
     model = model or load_model()
     proba = model.predict_proba(doc.X, [b.ancestors for b in doc.blocks], doc.lengths)
     keep = proba >= model.threshold_body
+    if sum(len(b.text) for b, k in zip(doc.blocks, keep) if k) < MIN_CHARS:
+        # a short story the model is unsure of: take the likelier half, or at least the best block
+        keep = proba >= min(FALLBACK_THRESHOLD, float(proba.max()))
     body_parts: list[str] = []
     removed = list(doc.pruned)
     kept = [i for i, k in enumerate(keep) if k]

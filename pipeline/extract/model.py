@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 MODEL_PATH = Path(__file__).with_name("model.json")
+# the same features without DOM context, trained on pages rendered as lines (for text dumps)
+TEXT_MODEL_PATH = Path(__file__).with_name("model_text.json")
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,3 +38,35 @@ def clutter_kind(text: str) -> str | None:
     """The clutter kind a block's text names outright, or None."""
     m = _COMBINED.search(text.strip())
     return m.lastgroup.replace("_", "-") if m else None
+
+# A label line that introduces a standfirst box; the paragraph under it is the description.
+STANDFIRST_LABELS = re.compile(r"^(?:summary|why (?:this|it) matters|key (?:points|takeaways)|highlights|in brief|tl;?dr"
+                               r"|at a glance|the big picture)\s*:?$", re.I)
+# Widget titles that sit between body paragraphs in page dumps.
+WIDGET_LABELS = re.compile(r"^(?:the author|about the author|author|about us|advertisement|advertising|ad|sponsored"
+                           r"|share this(?: article| story)?|listen to this article|print|email)\s*:?$", re.I)
+_LEGAL = re.compile(r"copyright|©|all rights reserved|gdpr|privacy (?:policy|statement)|cookies?|terms of (?:use|service)"
+                    r"|advertising does not imply|fair use", re.I)
+
+
+def legal_hits(text: str) -> int:
+    """How many distinct legal-footer phrases a (long) block holds."""
+    return len({m.group(0).lower() for m in _LEGAL.finditer(text)})
+
+_APPEAL = re.compile(r"every contribution|consider supporting|support (?:us|our (?:work|journalism|reporting))|join us"
+                     r"|donat(?:e|ion)|from as little as|regular amount each month|become a (?:member|supporter|patron)",
+                     re.I)
+
+
+def appeal_hits(text: str) -> int:
+    """How many distinct donation-appeal phrases a (long) block holds."""
+    return len({m.group(0).lower() for m in _APPEAL.finditer(text)})
+
+
+def long_block_kind(text: str) -> str | None:
+    """Clutter kind of a long block: only when several phrases of one kind agree."""
+    if appeal_hits(text) >= 2:
+        return "donation"
+    if legal_hits(text) >= 2:
+        return "legal"
+    return None

@@ -1,73 +1,152 @@
-"""The plain-text path: page dumps become line blocks; headline, byline and dateline become fields."""
+"""The plain-text path: a page dump becomes line blocks, classified like HTML blocks, then smoothed.
+
+The block classifier (trained on ScrapingHub pages rendered as lines, without DOM features) scores
+each line; rules name certain clutter; smoothing keeps short lines between body paragraphs
+(subheadings) and cuts runs of headline-like lines after the story (listings). Headline, byline
+and dateline become fields.
+"""
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
+
+from pipeline.extract.blocks import Block
+from pipeline.extract.features import page_features
 from pipeline.extract.langid import detect_language
-from pipeline.extract.rules import LISTING_HEADERS, clutter_kind
+from pipeline.extract.model import BlockClassifier, load_model, TEXT_MODEL_PATH
+from pipeline.extract.rules import LISTING_HEADERS, STANDFIRST_LABELS, WIDGET_LABELS, clutter_kind, long_block_kind
+from pipeline.extract.textmeta import find_author, find_date, is_byline, is_dateline, looks_like_name
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
-_BYLINE = re.compile(r"^by\s+([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|al|bin|and|&)){0,5})\s*$", re.I)
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
-_SENTENCE_END = re.compile(r"[.!?…:;\"”’)»]\s*$")
+_BULLET = re.compile(r"^[•·▪►*–-]\s")
+_SENT_END = re.compile(r"[.!?…\"”’)»]$")
+_WORD = re.compile(r"\w+")
+
+
+def text_blocks(text: str) -> list[Block]:
+    lines = (line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return [Block(line, "line", index=i) for i, line in enumerate(l for l in lines if l)]
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    return len(_WORD.findall(text))
 
 
 def _is_prose(text: str) -> bool:
-    return _words(text) >= 15 and bool(re.search(r"[.!?”\"]", text))
+    return _words(text) >= 12 and bool(_SENT_END.search(text.rstrip()))
 
 
-def extract_text(text: str, *, url: str | None = None) -> ExtractResult:
-    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    lines = [line for line in lines if line and not line.isspace()]
-    if not lines:
+def _foreign_script(text: str, body_sample: str) -> bool:
+    """A line in a script (Arabic, Cyrillic, ...) that the story does not use: a sister-site name."""
+    def script(s: str) -> set[str]:
+        return {("latin" if ord(c) < 0x250 else hex(ord(c) >> 8)) for c in s if c.isalpha()}
+    line_script, body_script = script(text), script(body_sample)
+    return bool(line_script) and not (line_script & body_script)
+
+
+def extract_text(text: str, *, url: str | None = None, model: BlockClassifier | None = None) -> ExtractResult:
+    blocks = text_blocks(text)
+    if not blocks:
         return Drop("empty")
-    removed: list[Removed] = []
-    prose_idx = [i for i, line in enumerate(lines) if _is_prose(line)]
-    if not prose_idx:
+    n = len(blocks)
+    model = model or load_model(TEXT_MODEL_PATH)
+    lengths = np.array([len(b.text) for b in blocks], dtype=np.float64)
+    proba = model.predict_proba(page_features(blocks), [()] * n, lengths)
+    texts = [b.text for b in blocks]
+    counts: dict[str, int] = {}
+    for t in texts:
+        counts[t] = counts.get(t, 0) + 1
+    reasons: list[str | None] = [None] * n
+    for i, t in enumerate(texts):
+        kind = clutter_kind(t) if len(t) < 300 else long_block_kind(t)
+        if kind is None and WIDGET_LABELS.match(t):
+            kind = "author-bio" if "author" in t.lower() else "chrome"
+        if kind is None and counts[t] > 1 and _is_prose(t):
+            kind = "author-bio"  # a paragraph printed twice is a widget (author box), not the story
+        reasons[i] = kind
+    # standfirst boxes: a label line ("Summary") and the paragraph under it
+    description = None
+    for i, t in enumerate(texts[:-1]):
+        if STANDFIRST_LABELS.match(t) and reasons[i + 1] is None:
+            reasons[i] = "chrome"
+            reasons[i + 1] = "standfirst"
+            description = description or texts[i + 1]
+    core = [i for i in range(n) if reasons[i] is None and _is_prose(texts[i]) and proba[i] >= 0.5]
+    if not core:
         return Drop("no-main-content")
-    first, last = prose_idx[0], prose_idx[-1]
-    title = author = None
-    for i, line in enumerate(lines[:first]):
-        m = _BYLINE.match(line)
-        if m and author is None:
-            author = m.group(1).strip()
-        elif title is None and 4 <= _words(line) <= 30 and not _URL_LINE.match(line) and not clutter_kind(line):
-            title = line
+    first, last = core[0], core[-1]
+    # listings: a listing header, and the short lines under it, end the story when no body follows
+    for i in range(first, last + 1):
+        if LISTING_HEADERS.match(texts[i]) and reasons[i] is None:
+            reasons[i] = "related"
+    head = texts[:first]
+    title = _pick_title(head, reasons)
+    author = find_author(texts, first, last)
+    published = find_date(head)
+    body_sample = " ".join(texts[j] for j in core[:5])
     body: list[str] = []
+    removed: list[Removed] = []
     in_listing = False
-    for i, line in enumerate(lines):
-        kind = clutter_kind(line) if len(line) < 400 or i > last else None
-        if i < first:
-            reason = "title" if line == title else "byline" if _BYLINE.match(line) else kind or "chrome"
-            removed.append(Removed(line, reason))
-            continue
-        if LISTING_HEADERS.match(line):
-            in_listing = True
-        if in_listing and not _is_prose(line):
-            removed.append(Removed(line, "related"))
-            continue
-        in_listing = False
-        if kind:
-            removed.append(Removed(line, kind))
-        elif i > last and not _is_prose(line):
-            removed.append(Removed(line, "chrome"))
-        elif title and line == title:
-            removed.append(Removed(line, "title"))
-        elif _BYLINE.match(line):
-            removed.append(Removed(line, "byline"))
+    for i, t in enumerate(texts):
+        reason = reasons[i]
+        in_listing = in_listing or (i > last and reason == "related")
+        if reason is None:
+            if i < first or i > last:
+                reason = _outside_reason(t, title, author, in_listing, body_sample)
+            elif title and t == title:
+                reason = "title"
+            elif is_byline(t):
+                reason = "byline"
+            elif author and t == author:
+                reason = "author-bio"
+            elif _foreign_script(t, body_sample):
+                reason = "cross-promo"
+            elif not _is_prose(t) and _words(t) <= 3 and (t.isdigit() or t.islower()):
+                reason = "share"  # counters and tag chips ("37", "putin")
+        if reason is None:
+            body.append(t)
         else:
-            body.append(line)
+            removed.append(Removed(t, reason))
     body_text = "\n\n".join(body)
     return Article(
         body=body_text,
         title=title,
         author=author,
+        published=published,
         language=detect_language(body_text),
-        canonical_url=url,
+        description=description,
+        canonical_url=url if url and not url.startswith("file:") else None,
         removed=removed,
     )
+
+
+def _pick_title(head: list[str], reasons: list[str | None]) -> str | None:
+    best = None
+    for i, t in enumerate(head):
+        if reasons[i] or _URL_LINE.match(t) or _BULLET.match(t) or is_byline(t) or is_dateline(t):
+            continue
+        if 3 <= _words(t) <= 30 and (best is None or _words(t) > _words(best)):
+            best = t
+    return best
+
+
+def _outside_reason(t: str, title: str | None, author: str | None, in_listing: bool, body_sample: str) -> str:
+    """Why a line before or after the story is cut."""
+    if title and t == title:
+        return "title"
+    if is_byline(t):
+        return "byline"
+    if is_dateline(t):
+        return "dateline"
+    if author and author in t:
+        return "author-bio"
+    if LISTING_HEADERS.match(t) or in_listing:
+        return "related"
+    if _foreign_script(t, body_sample):
+        return "cross-promo"
+    if _words(t) <= 2 and (t.isdigit() or t.islower()):
+        return "share"
+    return "chrome"
