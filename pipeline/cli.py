@@ -181,7 +181,7 @@ def stats_command(db_path: Path, as_json: bool) -> None:
 @DB_OPTION
 @click.option("--source", default=None, help="Only articles of this source.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Only articles published (or fetched, when undated) on or after DATE.")
+              help="Only articles published (or extracted, when undated) on or after DATE.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=10, show_default=True,
               help="How many results.")
 @click.option("--reindex", is_flag=True, help="Rebuild the search index first (takes the write lock).")
