@@ -52,9 +52,12 @@ def run_one(engine: str, workers: int, inputs: list[Path], scratch: Path) -> dic
         began = time.monotonic()
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         startup = time.monotonic() - began
+    busy: list[float] = []
+    cpu: list[float] = []
     try:
         summary = run_batch([str(p) for p in inputs], str(out),
-                            BatchOptions(engine=engine, workers=workers))
+                            BatchOptions(engine=engine, workers=workers),
+                            on_progress=lambda r: (busy.append(r.seconds), cpu.append(r.cpu_s)) if r else None)
     finally:
         if engine == "ray":
             ray.shutdown()
@@ -63,6 +66,11 @@ def run_one(engine: str, workers: int, inputs: list[Path], scratch: Path) -> dic
         "engine": engine, "workers": workers, "records": summary.records,
         "articles": summary.articles, "seconds": round(summary.seconds, 2),
         "records_per_s": round(summary.records_per_s, 1), "cluster_start_s": round(startup, 1),
+        # Time inside the tasks: throughput without process start-up and scheduling.
+        "busy_s": round(sum(busy), 2),
+        "records_per_busy_s": round(summary.records / sum(busy), 1) if busy else 0.0,
+        # CPU time inside the tasks: what a worker costs when it has a core to itself.
+        "records_per_cpu_s": round(summary.records / sum(cpu), 1) if cpu else 0.0,
         "peak_mb_per_worker": [round(p) for p in peaks], "failed": len(summary.failed),
     }
 
@@ -95,7 +103,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args()
 
-    console = Console()
+    console = Console(width=max(120, Console().width))
     inputs = make_inputs(args.files, args.records, args.pages)
     scratch = REPO / "bench" / "out" / "batch-shards"
     rows = []
@@ -103,14 +111,17 @@ def main() -> None:
         for workers in (int(w) for w in args.workers.split(",")):
             console.print(f"running {engine} with {workers} worker(s) ...", style="dim")
             rows.append(run_one(engine, workers, inputs, scratch))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     table = Table(title=f"pipeline batch: {args.files} files x {args.records} records "
-                        f"({os.cpu_count()} cores)")
-    for column in ("engine", "workers", "records", "articles", "seconds", "records/s",
-                   "cluster start s", "peak MB per worker"):
+                        f"({os.cpu_count()} cores, load average {load})")
+    for column in ("engine", "workers", "records", "articles", "wall s", "records/s",
+                   "rec/s in tasks per worker", "rec per CPU s", "cluster start s",
+                   "peak MB per worker"):
         table.add_column(column, justify="left" if column == "engine" else "right")
     for r in rows:
         table.add_row(r["engine"], str(r["workers"]), str(r["records"]), str(r["articles"]),
                       f"{r['seconds']:.1f}", f"{r['records_per_s']:.1f}",
+                      f"{r['records_per_busy_s']:.1f}", f"{r['records_per_cpu_s']:.1f}",
                       f"{r['cluster_start_s']:.1f}" if r["engine"] == "ray" else "-",
                       ", ".join(str(p) for p in r["peak_mb_per_worker"]))
     console.print(table)

@@ -29,8 +29,8 @@ def _exit_codes():
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: a process pool on this machine; ray: one Ray task per input file.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes (local) or CPUs of the local Ray cluster / tasks in flight (ray). "
-                   "Default: all cores.")
+              help="Processes (local); CPUs of the local Ray, or tasks running at once on a cluster "
+                   "(ray). Default: all cores / all CPUs of the cluster.")
 @click.option("--ray-address", default=None,
               help="Join this Ray cluster (e.g. ray://head:10001 or auto) instead of starting one.")
 @click.option("--ship-code", is_flag=True,
@@ -53,9 +53,8 @@ def batch_command(inputs: tuple[str, ...], out: str, engine: str, workers: int |
     from pipeline.batch import BatchError, BatchOptions, run_batch
 
     codes = _exit_codes()
-    options = BatchOptions(engine=engine, ray_address=ray_address, ray_ship_code=ship_code,
-                           source=source, reader=reader, force=force,
-                           **({"workers": workers} if workers else {}))
+    options = BatchOptions(engine=engine, workers=workers, ray_address=ray_address,
+                           ray_ship_code=ship_code, source=source, reader=reader, force=force)
     try:
         with report.progress(err, f"batch ({engine})") as advance:
             summary = run_batch(list(inputs), out, options, on_progress=lambda _r: advance(1))
@@ -77,7 +76,7 @@ def _print_batch(console: Console, summary) -> None:
         ("inputs", summary.inputs), ("skipped (finished before)", summary.skipped),
         ("done", summary.done), ("failed", len(summary.failed)), ("records", summary.records),
         ("articles", summary.articles), ("rejects", summary.rejects),
-        ("extraction errors", summary.errors), ("workers", summary.workers),
+        ("extraction errors", summary.errors), ("workers", summary.workers or "auto"),
         ("seconds", f"{summary.seconds:.1f}"), ("records/s", f"{summary.records_per_s:.1f}"),
         ("peak MB per worker (max)", f"{peak:.0f}"),
     ):

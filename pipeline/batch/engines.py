@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
@@ -24,7 +25,7 @@ OnFailure = Callable[[str, str], None]
 
 @dataclass(slots=True, frozen=True)
 class EngineOptions:
-    workers: int = 1
+    workers: int | None = None  # None: every core here (local), every CPU of the cluster (ray)
     ray_address: str | None = None  # None: start a local Ray with `workers` CPUs
     ray_ship_code: bool = False  # upload this checkout's `pipeline` package to the workers
 
@@ -43,12 +44,13 @@ def run_local(inputs: list[str], out: str, options: ShardOptions, engine: Engine
               on_result: OnResult, on_failure: OnFailure) -> None:
     """A process pool; `spawn` so no thread state (progress bars, logging) is forked."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=engine.workers, mp_context=context) as pool:
+    workers = engine.workers or default_workers()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: dict[Future, str] = {}
         queue = list(reversed(inputs))
         # A bounded window: submitting 10,000 files at once would only queue pickles.
         while queue or pending:
-            while queue and len(pending) < 2 * engine.workers:
+            while queue and len(pending) < 2 * workers:
                 location = queue.pop()
                 pending[pool.submit(process_input, location, out, options)] = location
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -71,7 +73,9 @@ def run_ray(inputs: list[str], out: str, options: ShardOptions, engine: EngineOp
         started = True
     try:
         task = ray.remote(num_cpus=1, max_retries=2)(process_input)
-        window = max(1, engine.workers) * 2
+        # --workers caps the tasks running at once; by default keep every CPU of the cluster
+        # busy with a short queue behind it.
+        window = engine.workers or 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
         queue = list(reversed(inputs))
         pending: dict[object, str] = {}
         while queue or pending:
@@ -88,6 +92,10 @@ def run_ray(inputs: list[str], out: str, options: ShardOptions, engine: EngineOp
     finally:
         if started:
             ray.shutdown()
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
 
 
 def import_ray():
@@ -108,7 +116,7 @@ def _init_kwargs(engine: EngineOptions) -> dict:
     if engine.ray_address:
         kwargs["address"] = engine.ray_address
     else:
-        kwargs["num_cpus"] = engine.workers
+        kwargs["num_cpus"] = engine.workers or default_workers()
     if engine.ray_ship_code:
         import pipeline
 

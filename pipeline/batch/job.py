@@ -22,7 +22,7 @@ _WARC_GLOBS = ("*.warc", "*.warc.gz", "*.arc.gz")
 @dataclass(slots=True, frozen=True)
 class BatchOptions:
     engine: str = "local"  # local | ray | inline (in this process; tests)
-    workers: int = max(1, os.cpu_count() or 1)
+    workers: int | None = None  # None: all cores (local) / all CPUs of the cluster (ray)
     ray_address: str | None = None
     ray_ship_code: bool = False
     source: str | None = None
@@ -35,7 +35,7 @@ class BatchSummary:
     batch_id: str
     out: str
     engine: str
-    workers: int
+    workers: int | None
     inputs: int = 0
     skipped: int = 0  # already finished by an earlier run
     done: int = 0
@@ -118,7 +118,9 @@ def run_batch(inputs: list[str], out: str, options: BatchOptions,
     todo = [f for f in files if shard_name(f) not in finished]
     layout.remove_stale_tmp({shard_name(f) for f in todo})
     batch_id = "batch-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    summary = BatchSummary(batch_id, out, options.engine, options.workers,
+    on_cluster = options.engine == "ray" and options.ray_address
+    workers = options.workers or (None if on_cluster else engines.default_workers())
+    summary = BatchSummary(batch_id, out, options.engine, workers,
                            inputs=len(files), skipped=len(files) - len(todo))
     if on_plan:
         on_plan(len(todo))
@@ -136,7 +138,7 @@ def run_batch(inputs: list[str], out: str, options: BatchOptions,
             on_progress(None)
 
     started = time.monotonic()
-    engine = engines.EngineOptions(options.workers, options.ray_address, options.ray_ship_code)
+    engine = engines.EngineOptions(workers, options.ray_address, options.ray_ship_code)
     if not todo:
         pass
     elif options.engine == "inline":

@@ -61,6 +61,7 @@ class ShardResult:
     errors: int = 0  # records whose extraction raised (they are in the rejects too)
     torn: bool = False  # the archive ended in an unreadable record
     seconds: float = 0.0
+    cpu_s: float = 0.0  # CPU time of the task (user + system): throughput under contention
     worker: str = ""  # host:pid
     peak_rss_mb: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
@@ -107,7 +108,7 @@ class _ShardWriter:
 
 def process_input(location: str, out: str, options: ShardOptions) -> ShardResult:
     """Extract one WARC file into OUT; raises only when the file cannot be opened at all."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), _cpu_s()
     if options.expected_version and version() != options.expected_version:
         raise RuntimeError(
             f"worker has extractor {version()}, the driver {options.expected_version}: "
@@ -129,6 +130,7 @@ def process_input(location: str, out: str, options: ShardOptions) -> ShardResult
         raise
     layout.mark_done(name)
     result.seconds = time.monotonic() - started
+    result.cpu_s = _cpu_s() - cpu_started
     result.worker = f"{os.uname().nodename}:{os.getpid()}"
     result.peak_rss_mb = peak_rss_mb()
     return result
@@ -224,6 +226,11 @@ def _torn_row(warc_path: str, offset: int, options: ShardOptions, exc: Exception
 
 def _count(result: ShardResult, reason: str) -> None:
     result.reasons[reason] = result.reasons.get(reason, 0) + 1
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb() -> float:
