@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import httpx
 
 from pipeline.fetch.decode import BodyTooLarge, BoundedDecoder, DecodeFailed, accept_encoding
+from pipeline.fetch.netbackend import REQUEST_SENT
 from pipeline.fetch.pacing import CircuitBreaker, Pacer
 from pipeline.fetch.policy import RETRY_STATUSES, FetchPolicy
 from pipeline.fetch.retry import backoff_s, parse_retry_after
@@ -327,16 +328,17 @@ class Fetcher:
             pool=None,
         )
 
-        async def trace(event: str, info: object) -> None:
-            if event == "http11.send_request_headers.complete":
-                sent()  # pacing counts from when the request really left, not from the grant
-
-        extensions = {"timeout": timeout.as_dict(), "trace": trace}
+        extensions = {"timeout": timeout.as_dict()}
         request = httpx.Request("GET", url, headers=headers, extensions=extensions)
         result.request_headers = list(request.headers.multi_items())
         # Straight to the transport: redirects are ours, and no cookie jar is kept (the crawl is
         # stateless); httpx.Client's per-request bookkeeping cost more CPU than the HTTP itself.
-        response = await self._transport.handle_async_request(request)
+        token = REQUEST_SENT.set(sent)  # pacing counts from when the request really left
+        try:
+            response = await self._transport.handle_async_request(request)
+        finally:
+            REQUEST_SENT.reset(token)
+        sent()  # no-op if the transport reported the send already; never later than this
         response.request = request
         try:
             result.final_url = str(url)

@@ -11,12 +11,17 @@ import asyncio
 import select
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 import httpcore
 
 _HIGH_WATER = 256 * 1024  # pause reading from the socket past this much unread data
+
+# Set by the fetcher around one request: called when the request's first bytes are written,
+# so pacing counts from the moment a request really leaves (after any connection set-up).
+REQUEST_SENT: ContextVar[Callable[[], None] | None] = ContextVar("request_sent", default=None)
 
 
 class _Protocol(asyncio.Protocol):
@@ -119,6 +124,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError("connection closed")
         try:
             self._transport.write(buffer)
+            sent = REQUEST_SENT.get()
+            if sent is not None:
+                sent()
             async with asyncio.timeout(timeout):
                 await self._protocol.drained()
         except TimeoutError as exc:

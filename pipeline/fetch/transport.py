@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpcore
 import httpx
 
-from pipeline.fetch.netbackend import AsyncioBackend
+from pipeline.fetch.netbackend import REQUEST_SENT, AsyncioBackend
 
 SWEEP_EVERY_S = 1.0
 
@@ -25,8 +25,16 @@ SWEEP_EVERY_S = 1.0
 @dataclass(slots=True)
 class _Pool:
     transport: httpx.AsyncHTTPTransport
+    proxied: bool = False
     active: int = 0
     last_used: float = 0.0
+
+
+async def _trace_sent(event: str, info: object) -> None:
+    if event == "http11.send_request_headers.complete":
+        sent = REQUEST_SENT.get()
+        if sent is not None:
+            sent()
 
 
 class _TrackedStream(httpx.AsyncByteStream):
@@ -115,7 +123,7 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
                 transport = httpx.AsyncHTTPTransport(
                     verify=self._ssl, limits=self._limits, proxy=proxy
                 )
-            pool = self._pools[key] = _Pool(transport)
+            pool = self._pools[key] = _Pool(transport, proxied=proxy is not None)
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -124,6 +132,8 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
             self._last_sweep = now
             await self._sweep(now)
         pool = self._pool(request.url)
+        if pool.proxied:  # httpcore's own backend: learn about the send from its trace events
+            request.extensions = {**request.extensions, "trace": _trace_sent}
         pool.active += 1
         pool.last_used = now
         try:
