@@ -39,7 +39,7 @@ def test_html_article():
 
 
 def test_text_article():
-    text = f"Trams reach the north\n\nBy Jane Doe\n\n{PARA}\n\n{PARA}\n\nComments are closed."
+    text = f"Trams reach the north\n\nBy Jane Doe\n\n{PARA}\n\nOpponents said the {PARA.lower()}\n\nComments are closed."
     result = extract(text, kind="text")
     assert isinstance(result, Article)
     assert result.title == "Trams reach the north"

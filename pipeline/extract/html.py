@@ -13,6 +13,7 @@ from pipeline.extract.metadata import Metadata, html_metadata
 from pipeline.extract.model import BlockClassifier, load_model
 from pipeline.extract.repeats import repeated
 from pipeline.extract.rules import clutter_kind
+from pipeline.extract.textmeta import byline_name, is_byline
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
 
@@ -60,19 +61,28 @@ def extract_html(html: str, *, url: str | None = None, model: BlockClassifier | 
     if sum(len(b.text) for b, k in zip(doc.blocks, keep) if k) < MIN_CHARS:
         # a short story the model is unsure of: take the likelier half, or at least the best block
         keep = proba >= min(FALLBACK_THRESHOLD, float(proba.max()))
-    body_parts: list[str] = []
-    removed = list(doc.pruned)
+    md = html_metadata(doc.tree, url) if doc.tree is not None else Metadata()
     kept = [i for i, k in enumerate(keep) if k]
     again = {kept[j] for j in repeated([doc.blocks[i].text for i in kept], [doc.blocks[i].ancestors for i in kept])}
+    body_parts: list[str] = []
+    removed = list(doc.pruned)
     for i, (block, is_body) in enumerate(zip(doc.blocks, keep)):
-        if is_body and i not in again:
+        reason = None if is_body else _reason(block)
+        if is_body:
+            if i in again:
+                reason = "duplicate"
+            elif md.title and block.text == md.title:
+                reason = "title"
+            elif is_byline(block.text):
+                reason = "byline"
+                md.author = md.author or byline_name(block.text)
+        if reason is None:
             body_parts.append(block.text)
         else:
-            removed.append(Removed(block.text, "duplicate" if is_body else _reason(block)))
+            removed.append(Removed(block.text, reason))
     if not body_parts:
         return Drop("no-main-content")
     body = "\n\n".join(body_parts)
-    md = html_metadata(doc.tree, url) if doc.tree is not None else Metadata()
     return Article(
         body=body,
         title=md.title,

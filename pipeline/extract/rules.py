@@ -7,19 +7,35 @@ import re
 # Each pattern is searched in a block's text; the first kind that matches names the clutter.
 _PATTERNS: list[tuple[str, str]] = [
     ("newsletter", r"\bnewsletters?\b|delivered (?:straight |right )?to your inbox|\bsign ?up\b.{0,40}\b(?:updates|alerts|email)"
-     r"|we don.t spam|\bsubscribe\b|get .{0,60}\bupdates\b|^join (?:our|the) (?:mailing )?list"),
+     r"|we don.t spam|\bsubscribe\b|get .{0,60}\bupdates\b|^join (?:our|the) (?:mailing )?list"
+     r"|abonnez-vous|\bsuscr[ií]bete\b|\biscriviti\b|\babonnieren\b|nieuwsbrief|\bboletín\b|in (?:ihrem|ihr) postfach"
+     r"|dans votre boîte mail|\bassine grátis\b"),
     ("donation", r"\bdonat(?:e|ion|ions)\b|every contribution|support (?:our|us|the)\b.{0,60}(?:journalism|work|mission)"
      r"|\bIBAN\b|\bSWIFT\b|\baccount for (?:international )?payments\b|\bvipps\b|\bpaypal\b|bank a/?c\b|\bpatreon\b"
-     r"|^support [A-Z]"),
-    ("comments", r"^(?:\d+\s+)?comments?$|^post a comment|^comments are closed|^leave a (?:comment|reply)|^add a comment"
-     r"|^view comments|^show comments|^\d+ (?:comments|responses|replies)$"),
+     r"|^support [A-Z]|\bspenden?\b|faire un don|\bdon(?:ar|ación|azione|a ora)\b|\bdoa(?:r|ção)\b|\bdoneer\b"
+     r"|unterstützen sie|soutenez|apoya el periodismo|sostieni|apoie o jornalismo|steun onafhankelijke"),
+    ("comments", r"^(?:\d+\s+)?(?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|reacties)$"
+     r"|^post a comment|^comments are closed|^leave a (?:comment|reply)|^add a comment"
+     r"|^view comments|^show comments|^\d+ (?:comments|responses|replies)$|kommentarfunktion"
+     r"|commentaires sont fermés|comentarios están cerrados|commenti sono chiusi|comentários estão encerrados"
+     r"|^reageren is niet"),
     ("related", r"^read (?:more|also|next)\b\s*[:|-]|^related(?: links| news| content| articles| stories| posts)?\s*:?$"
      r"|^(?:see|more) also\s*:|^trending(?: now)?$|^latest(?: news)?$|^most (?:read|popular|viewed)$|\.\.\. ?read more$"
-     r"|^also read\b|^recommended(?: for you)?$|^you (?:may|might) also like"),
-    ("share", r"^(?:tweet|share|pin it|email|print|whatsapp|facebook|twitter|linkedin|reddit|telegram)$"
-     r"|^share (?:this|on)\b|^\+ posts$|^follow us\b"),
+     r"|^also read\b|^recommended(?: for you)?$|^you (?:may|might) also like"
+     r"|^(?:lesen sie auch|mehr zum thema|auch interessant|à lire aussi|lire aussi|lee también|te puede interesar"
+     r"|leggi anche|potrebbe interessarti|leia também|veja também|lees ook|meer over dit onderwerp"
+     r"|meistgelesen|les plus lus|lo más leído|i più letti|mais lidas|meest gelezen)\b"),
+    ("share", r"^(?:tweet|share|pin it|email|e-mail|print|whatsapp|facebook|twitter|linkedin|reddit|telegram"
+     r"|teilen|partager|compartir|condividi|compartilhar|delen)$"
+     r"|^share (?:this|on)\b|^\+ posts$|^follow us\b"
+     r"|^(?:share|tweet|email|e-mail|teilen|twittern|partager|tweeter|compartir|tuitear|correo|condividi|twitta"
+     r"|compartilhar|tuitar|delen|tweeten)(?: (?:share|tweet|email|e-mail|twittern|tweeter|tuitear|correo|twitta"
+     r"|tuitar|tweeten))+$"),
     ("legal", r"\bcopyright\b|©|\ball rights reserved\b|\bgdpr\b|\bcookies?\b.{0,80}\b(?:consent|policy|use|accept)"
-     r"|\bprivacy (?:policy|statement)\b|\bterms (?:of (?:use|service)|and conditions)\b|advertising does not imply"),
+     r"|\bprivacy (?:policy|statement)\b|\bterms (?:of (?:use|service)|and conditions)\b|advertising does not imply"
+     r"|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|tutti i diritti riservati"
+     r"|todos os direitos reservados|alle rechten voorbehouden|\bimpressum\b|\bdatenschutz\b|mentions légales"
+     r"|aviso legal|política de privacidad"),
     ("cross-promo", r"^our [\w-]+ (?:website|site|edition|channel)$"),
 ]
 # one pass over the text: a named group per kind (names cannot hold '-')
@@ -29,6 +45,8 @@ _COMBINED = re.compile("|".join(f"(?P<{kind.replace('-', '_')}>{pat})" for kind,
 LISTING_HEADERS = re.compile(
     r"^(?:related(?: links| news| content| articles| stories| posts)?|trending(?: now)?|latest(?: news)?"
     r"|most (?:read|popular|viewed)|recommended(?: for you)?|you (?:may|might) also like|more from .{1,40}"
+    r"|mehr zum thema|meistgelesen|à lire aussi|les plus lus|te puede interesar|lo más leído|potrebbe interessarti"
+    r"|i più letti|veja também|mais lidas|meer over dit onderwerp|meest gelezen"
     r"|more stories|more news|top stories|editor.s picks?|popular(?: posts)?|read (?:next|also))\s*:?$",
     re.I,
 )

@@ -77,7 +77,7 @@ def extract_text(text: str, *, url: str | None = None, model: BlockClassifier | 
     core = [i for i in range(n) if reasons[i] is None and _is_prose(texts[i]) and proba[i] >= 0.5]
     if not core:
         return Drop("no-main-content")
-    first, last = core[0], core[-1]
+    first, last = _grow(core[0], core[-1], texts, reasons, proba)
     # listings: a listing header, and the short lines under it, end the story when no body follows
     for i in range(first, last + 1):
         if LISTING_HEADERS.match(texts[i]) and reasons[i] is None:
@@ -121,6 +121,25 @@ def extract_text(text: str, *, url: str | None = None, model: BlockClassifier | 
         canonical_url=url if url and not url.startswith("file:") else None,
         removed=removed,
     )
+
+
+GROW_PROBA = 0.25
+GROW_GAP = 2
+
+
+def _grow(first: int, last: int, texts: list[str], reasons: list[str | None], proba: np.ndarray) -> tuple[int, int]:
+    """Widen the story to likely prose next to it: a paragraph after a subheading is still the story."""
+    def extend(start: int, step: int) -> int:
+        edge, gap, i = start, 0, start + step
+        while 0 <= i < len(texts) and gap <= GROW_GAP:
+            if reasons[i] is None and _is_prose(texts[i]) and proba[i] >= GROW_PROBA:
+                edge, gap = i, 0
+            else:
+                gap += 1
+            i += step
+        return edge
+
+    return extend(first, -1), extend(last, 1)
 
 
 def _pick_title(head: list[str], reasons: list[str | None]) -> str | None:

@@ -42,6 +42,11 @@ def is_dateline(text: str) -> bool:
     return len(words) <= 10 and parse_text_date(text) is not None and not text.rstrip().endswith((".", "!", "?"))
 
 
+def byline_name(text: str) -> str | None:
+    m = _BYLINE.match(text.strip())
+    return m.group(1).strip() if m else None
+
+
 def looks_like_name(text: str) -> bool:
     return bool(_NAME_LINE.match(text.strip())) and len(text) <= 40
 
@@ -49,9 +54,9 @@ def looks_like_name(text: str) -> bool:
 def find_author(lines: list[str], first: int, last: int) -> str | None:
     """The byline before the story; else a name line that repeats or opens a bio after the story."""
     for t in lines[:first + 1]:
-        m = _BYLINE.match(t.strip())
-        if m:
-            return m.group(1).strip()
+        name = byline_name(t)
+        if name:
+            return name
     tail = lines[last + 1 :]
     for i, t in enumerate(tail):
         if looks_like_name(t) and (tail.count(t) > 1 or any(u.startswith(t + " ") for u in tail)):
