@@ -483,8 +483,8 @@ def test_idle_origin_pools_are_closed(fault_servers, monkeypatch: pytest.MonkeyP
 
     async def go() -> tuple[int, int]:
         async with Fetcher(trust_env=False) as fetcher:
-            pools = fetcher._transport._pools  # noqa: SLF001 (white-box check)
-            fetcher._transport._expiry_s = 0.1  # noqa: SLF001
+            pools = fetcher._pools._pools  # noqa: SLF001 (white-box check)
+            fetcher._pools._expiry_s = 0.1  # noqa: SLF001
             await fetcher.fetch(hosts[0].url("/p"), "t", FAST)
             during = len(pools)
             await asyncio.sleep(0.2)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import httpcore
 import httpx
 
 from pipeline.fetch.decode import BodyTooLarge, BoundedDecoder, DecodeFailed, accept_encoding
@@ -24,7 +25,7 @@ from pipeline.fetch.robots import (
     RobotsRules,
     rules_from_result,
 )
-from pipeline.fetch.transport import PerOriginTransport
+from pipeline.fetch.transport import OriginPools, RawResponse
 from pipeline.fetch.validators import Validators
 from pipeline.models import FetchResult
 
@@ -75,18 +76,20 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
-def _translate(exc: httpx.HTTPError) -> _Failure:
-    """httpx errors -> our short machine-readable error strings, at the boundary."""
+def _translate(exc: httpcore.TimeoutException | httpcore.NetworkError | Exception) -> _Failure:
+    """httpcore errors -> our short machine-readable error strings, at the boundary."""
     detail = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpcore.TimeoutException):
         return _Failure(f"timeout: {detail}", retryable=True, counts=True)
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpcore.ConnectError):
         if _caused_by(exc, ssl.SSLError):  # a bad certificate will not get better by retrying
             return _Failure(f"tls: {detail}")
         return _Failure(f"connect: {detail}", retryable=True, counts=True)
-    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+    if isinstance(exc, httpcore.ProxyError):
+        return _Failure(f"connect: proxy: {detail}", retryable=True, counts=True)
+    if isinstance(exc, httpcore.UnsupportedProtocol):
         return _Failure(f"invalid-url: {detail}")
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+    if isinstance(exc, (httpcore.RemoteProtocolError, httpcore.NetworkError)):
         return _Failure(f"network: {detail}", retryable=True, counts=True)
     return _Failure(f"http: {detail}")
 
@@ -120,20 +123,18 @@ class Fetcher:
         self._pacer = Pacer(global_concurrency)
         self._breaker = CircuitBreaker()
         self._robots: dict[str, asyncio.Future[RobotsRules]] = {}
-        self._transport: PerOriginTransport | None = None
+        self._pools: OriginPools | None = None
 
     async def __aenter__(self) -> Fetcher:
-        self._transport = PerOriginTransport(
-            trust_env=self._trust_env, proxy=self._proxy, verify=self._verify
-        )
+        self._pools = OriginPools(trust_env=self._trust_env, proxy=self._proxy, verify=self._verify)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         for task in self._robots.values():
             task.cancel()
-        if self._transport is not None:
-            await self._transport.aclose()
-            self._transport = None
+        if self._pools is not None:
+            await self._pools.aclose()
+            self._pools = None
 
     async def fetch(
         self,
@@ -147,7 +148,7 @@ class Fetcher:
         `duration_s` is time spent on the network (all attempts and hops), not time queued
         behind politeness; `attempts` is 1 + the number of retries.
         """
-        if self._transport is None:
+        if self._pools is None:
             raise RuntimeError("use `async with Fetcher() as fetcher:` before fetch()")
         policy = policy or FetchPolicy()
         result = FetchResult(url=url, source=source)
@@ -301,7 +302,8 @@ class Fetcher:
                     retryable=True,
                     counts=True,
                 ) from exc
-            except httpx.HTTPError as exc:
+            except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
+                    httpcore.ProxyError, httpcore.UnsupportedProtocol) as exc:
                 raise _translate(exc) from exc
             finally:
                 result.duration_s += time.monotonic() - started
@@ -314,51 +316,47 @@ class Fetcher:
         result: FetchResult,
         sent: Callable[[], None],
     ) -> _Response:
-        assert self._transport is not None
+        assert self._pools is not None
         headers = [
+            ("Host", url.netloc.decode("ascii")),
             ("User-Agent", policy.user_agent),
             ("Accept", ACCEPT),
             ("Accept-Encoding", accept_encoding()),
             *extra,
         ]
-        timeout = httpx.Timeout(
-            connect=policy.connect_timeout_s,
-            read=policy.read_timeout_s,
-            write=policy.read_timeout_s,
-            pool=None,
-        )
-
-        extensions = {"timeout": timeout.as_dict()}
-        request = httpx.Request("GET", url, headers=headers, extensions=extensions)
-        result.request_headers = list(request.headers.multi_items())
-        # Straight to the transport: redirects are ours, and no cookie jar is kept (the crawl is
-        # stateless); httpx.Client's per-request bookkeeping cost more CPU than the HTTP itself.
+        result.request_headers = headers
+        timeouts = {
+            "connect": policy.connect_timeout_s,
+            "read": policy.read_timeout_s,
+            "write": policy.read_timeout_s,
+            "pool": None,
+        }
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         token = REQUEST_SENT.set(sent)  # pacing counts from when the request really left
         try:
-            response = await self._transport.handle_async_request(request)
+            response = await self._pools.request(url, raw_headers, timeouts)
         finally:
             REQUEST_SENT.reset(token)
-        sent()  # no-op if the transport reported the send already; never later than this
-        response.request = request
+        sent()  # no-op if the backend reported the send already; never later than this
         try:
             result.final_url = str(url)
-            result.status = response.status_code
-            result.headers = list(response.headers.multi_items())
+            result.status = response.status
+            result.headers = response.headers
             result.fetched_at = datetime.now(UTC)
             result.body = await _read_body(response, policy.max_bytes, result)
         finally:
             await response.aclose()
         return _Response(
-            status=response.status_code,
-            location=response.headers.get("location"),
-            retry_after=response.headers.get("retry-after"),
+            status=response.status,
+            location=response.header("location"),
+            retry_after=response.header("retry-after"),
         )
 
 
-async def _read_body(response: httpx.Response, max_bytes: int, result: FetchResult) -> bytes:
+async def _read_body(response: RawResponse, max_bytes: int, result: FetchResult) -> bytes:
     """Stream the body, decoding Content-Encoding ourselves so the cap holds on decoded bytes."""
-    declared = response.headers.get("content-length", "")
-    encoding = response.headers.get("content-encoding")
+    declared = (response.header("content-length") or "").strip()
+    encoding = response.header("content-encoding")
     if declared.isdigit() and int(declared) > max_bytes:
         raise _Failure(f"too-large: Content-Length {declared} > max_bytes={max_bytes}")
     try:

@@ -1,9 +1,10 @@
-"""An httpx transport with one small connection pool per origin, and idle pools closed.
+"""HTTP/1.1 over one small httpcore connection pool per origin; idle pools are closed.
 
 httpcore's pool scans all its connections for every queued request, so one shared pool with
 dozens of hosts spends more CPU on bookkeeping than on HTTP; a pool per origin keeps each scan
-tiny. Pools idle past the keep-alive expiry are closed so a long run over thousands of hosts
-does not hold thousands of sockets.
+tiny. The fetcher talks to httpcore directly (httpx's Client and Request/Response models cost
+more CPU per request than the HTTP itself). Pools idle past the keep-alive expiry are closed so
+a long run over thousands of hosts does not hold thousands of sockets.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpcore
 import httpx
@@ -20,11 +22,12 @@ import httpx
 from pipeline.fetch.netbackend import REQUEST_SENT, AsyncioBackend
 
 SWEEP_EVERY_S = 1.0
+ConnectionPool = httpcore.AsyncConnectionPool | httpcore.AsyncHTTPProxy
 
 
 @dataclass(slots=True)
 class _Pool:
-    transport: httpx.AsyncHTTPTransport
+    pool: ConnectionPool
     proxied: bool = False
     active: int = 0
     last_used: float = 0.0
@@ -37,20 +40,37 @@ async def _trace_sent(event: str, info: object) -> None:
             sent()
 
 
-class _TrackedStream(httpx.AsyncByteStream):
-    """A response body that tells its pool when it is closed (the request is over only then)."""
+def _text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
-    def __init__(self, inner: httpx.AsyncByteStream, pool: _Pool) -> None:
-        self._inner = inner
+
+class RawResponse:
+    """Status, headers and a streamed body; `aclose()` hands the connection back."""
+
+    __slots__ = ("status", "headers", "_response", "_pool")
+
+    def __init__(self, response: httpcore.Response, pool: _Pool) -> None:
+        self.status: int = response.status
+        self.headers: list[tuple[str, str]] = [(_text(k), _text(v)) for k, v in response.headers]
+        self._response = response
         self._pool: _Pool | None = pool
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        return self._response.aiter_stream()
 
     async def aclose(self) -> None:
         try:
-            await self._inner.aclose()
+            await self._response.aclose()
         finally:
             if self._pool is not None:
                 self._pool.active -= 1
@@ -58,28 +78,11 @@ class _TrackedStream(httpx.AsyncByteStream):
                 self._pool = None
 
 
-class _AsyncioTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (request/response and exception mapping) over an httpcore pool
-    that uses the plain-asyncio backend. httpx keeps its pool in `_pool` and offers no
-    network_backend argument; the fetch tests exercise this seam."""
-
-    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=AsyncioBackend(),
-        )
-
-
-class PerOriginTransport(httpx.AsyncBaseTransport):
-    """Routes each request to its origin's own AsyncHTTPTransport (created on first use).
+class OriginPools:
+    """Routes each request to its origin's own pool (created on first use).
 
     Proxies: an explicit `proxy`, else (with `trust_env`) the standard *_proxy / no_proxy
-    environment variables, decided per origin.
+    environment variables, decided per origin. Raises httpcore's exceptions.
     """
 
     def __init__(
@@ -92,15 +95,11 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._ssl: ssl.SSLContext = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
-        self._limits = httpx.Limits(
-            max_connections=None,  # in-flight requests per host are capped by the Pacer
-            max_keepalive_connections=keepalive_per_origin,
-            keepalive_expiry=keepalive_expiry_s,
-        )
+        self._keepalive = keepalive_per_origin
         self._expiry_s = keepalive_expiry_s
         self._trust_env = trust_env
         self._proxy = proxy
-        self._pools: dict[tuple[str, str, int | None], _Pool] = {}
+        self._pools: dict[tuple[bytes, bytes, int | None], _Pool] = {}
         self._last_sweep = time.monotonic()
 
     def _proxy_for(self, url: httpx.URL) -> str | None:
@@ -113,37 +112,47 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         return proxy
 
     def _pool(self, url: httpx.URL) -> _Pool:
-        key = (url.scheme, url.host, url.port)
+        key = (url.raw_scheme, url.raw_host, url.port)
         pool = self._pools.get(key)
         if pool is None:
+            options: dict[str, Any] = {
+                "ssl_context": self._ssl,
+                "max_connections": None,  # in-flight requests per host are capped by the Pacer
+                "max_keepalive_connections": self._keepalive,
+                "keepalive_expiry": self._expiry_s,
+            }
             proxy = self._proxy_for(url)
             if proxy is None:
-                transport: httpx.AsyncHTTPTransport = _AsyncioTransport(self._ssl, self._limits)
+                pool = _Pool(httpcore.AsyncConnectionPool(network_backend=AsyncioBackend(), **options))
             else:
-                transport = httpx.AsyncHTTPTransport(
-                    verify=self._ssl, limits=self._limits, proxy=proxy
-                )
-            pool = self._pools[key] = _Pool(transport, proxied=proxy is not None)
+                pool = _Pool(httpcore.AsyncHTTPProxy(proxy_url=proxy, **options), proxied=True)
+            self._pools[key] = pool
         return pool
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def request(
+        self, url: httpx.URL, headers: list[tuple[bytes, bytes]], timeouts: dict[str, float | None]
+    ) -> RawResponse:
+        """Send a GET; the caller must `aclose()` the response."""
         now = time.monotonic()
         if now - self._last_sweep > SWEEP_EVERY_S:
             self._last_sweep = now
             await self._sweep(now)
-        pool = self._pool(request.url)
+        pool = self._pool(url)
+        extensions: dict[str, Any] = {"timeout": timeouts}
         if pool.proxied:  # httpcore's own backend: learn about the send from its trace events
-            request.extensions = {**request.extensions, "trace": _trace_sent}
+            extensions["trace"] = _trace_sent
+        target = httpcore.URL(
+            scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+        )
+        request = httpcore.Request(b"GET", target, headers=headers, extensions=extensions)
         pool.active += 1
         pool.last_used = now
         try:
-            response = await pool.transport.handle_async_request(request)
+            response = await pool.pool.handle_async_request(request)
         except BaseException:
             pool.active -= 1
             raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _TrackedStream(response.stream, pool)
-        return response
+        return RawResponse(response, pool)
 
     async def _sweep(self, now: float) -> None:
         idle = [
@@ -152,9 +161,9 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
             if pool.active == 0 and now - pool.last_used > self._expiry_s
         ]
         for key in idle:
-            await self._pools.pop(key).transport.aclose()
+            await self._pools.pop(key).pool.aclose()
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
-            await pool.transport.aclose()
+            await pool.pool.aclose()
