@@ -40,6 +40,7 @@ class Reply:
     delay_s: float = 0.0
     chunks: Iterable[bytes] | Callable[[], Iterable[bytes]] | None = None
     chunk_delay_s: float = 0.0
+    raw: bytes | None = None  # written as is instead of a response, then the connection closes
 
     def header_items(self) -> list[tuple[str, str]]:
         items = list(self.headers.items()) if isinstance(self.headers, dict) else list(self.headers)
@@ -76,6 +77,16 @@ class Reply:
     def gzip_bomb(cls, decoded_size: int = 1 << 30) -> Reply:
         """A gzip Content-Encoding body that inflates to `decoded_size` zero bytes (~1000:1)."""
         return cls(body=_gzip_zeros(decoded_size), headers={"Content-Encoding": "gzip"})
+
+    @classmethod
+    def hang_up(cls) -> Reply:
+        """Close the connection without sending a response."""
+        return cls(raw=b"")
+
+    @classmethod
+    def garbage(cls) -> Reply:
+        """Bytes that are not HTTP."""
+        return cls(raw=b"\x00\x01 this is not HTTP at all\r\n\r\n")
 
     @classmethod
     def redirect(cls, location: str, status: int = 302) -> Reply:
@@ -216,6 +227,11 @@ class _Handler(BaseHTTPRequestHandler):
             rec.end = time.monotonic()
 
     def _write(self, reply: Reply, send_body: bool) -> None:
+        if reply.raw is not None:  # protocol faults: garbage, a hang-up without a response
+            self.wfile.write(reply.raw)
+            self.wfile.flush()
+            self.close_connection = True
+            return
         headers = reply.header_items()
         has_length = any(k.lower() == "content-length" for k, _ in headers)
         body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body

@@ -178,6 +178,15 @@ def test_circuit_breaker_stops_hammering_a_failing_host(fault_server: FaultServe
     assert hits == 4  # exactly the threshold, then nothing more reaches the host
 
 
+def test_hang_up_and_garbage_are_retried_network_errors(fault_server: FaultServer) -> None:
+    fault_server.route("/hup", [Reply.hang_up(), Reply(body=b"second time lucky")])
+    fault_server.route("/junk", Reply.garbage())
+    hup, junk = fetch_all([fault_server.url("/hup"), fault_server.url("/junk")])
+    assert hup.ok and hup.body == b"second time lucky" and hup.attempts == 2
+    assert junk.error is not None and junk.error.startswith("network:")
+    assert junk.attempts == FAST.max_retries + 1
+
+
 # -- limits ----------------------------------------------------------------------------------
 
 
