@@ -230,10 +230,12 @@ def eval_command(gold_dirs: tuple[Path, ...], as_json: bool) -> None:
         return
     table = Table(title="extraction vs gold")
     for column in rows[0] if rows else ["gold"]:
-        table.add_column(column, justify="left" if column == "gold" else "right")
+        table.add_column(column, justify="left" if column == "gold" else "right", overflow="fold")
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
-    Console().print(table)
+    console = Console()
+    console.width = max(console.width, 110)  # keep the table readable when piped
+    console.print(table)
 
 
 def _row(score: Score) -> dict[str, object]:
@@ -241,12 +243,12 @@ def _row(score: Score) -> dict[str, object]:
     return {
         "gold": score.name,
         "pages": len(score.pages),
-        "precision": round(score.precision, 4),
-        "recall": round(score.recall, 4),
-        "f1": round(score.f1, 4),
-        "clutter_left": score.clutter_left if line_pages else "-",
-        "body_lost": score.body_lost if line_pages else "-",
-        "title_ok": sum(bool(p.title_ok) for p in line_pages) if line_pages else "-",
-        "author_ok": sum(bool(p.author_ok) for p in line_pages) if line_pages else "-",
-        "ms_median": round(score.median_ms, 2),
+        "P": round(score.precision, 4),
+        "R": round(score.recall, 4),
+        "F1": round(score.f1, 4),
+        "clutter left": score.clutter_left if line_pages else "-",
+        "body lost": score.body_lost if line_pages else "-",
+        "title ok": sum(bool(p.title_ok) for p in line_pages) if line_pages else "-",
+        "author ok": sum(bool(p.author_ok) for p in line_pages) if line_pages else "-",
+        "ms/doc": round(score.median_ms, 2),
     }

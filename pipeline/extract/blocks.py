@@ -26,6 +26,7 @@ HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _WS = re.compile(r"\s+")
 
+MAX_DEPTH = 64
 # Elements whose tag or name says they are certainly not the article (checked on every element).
 PRUNE_TAGS = {"nav": "nav", "aside": "related"}
 _PRUNE_NAME = re.compile(
@@ -146,6 +147,16 @@ class _Walker:
                         if text:
                             self.page.pruned.append(Removed(text, reason))
                         continue
+            if len(path) >= MAX_DEPTH:  # pathological nesting: deeper elements count as their ancestor
+                tag, own, is_block = path[-1], "", False
+                children = []
+                child = node.child
+                while child is not None:
+                    children.append(child)
+                    child = child.next
+                for child in reversed(children):
+                    stack.append((child, state, False))
+                continue
             is_block = tag in BLOCK_TAGS
             own_tokens = frozenset(t for t in _TOKEN_SPLIT.split(own.lower()) if t) if own else frozenset()
             child_state = (

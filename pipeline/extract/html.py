@@ -18,6 +18,7 @@ from pipeline.models import Article, Drop, ExtractResult, Removed
 
 
 MIN_CHARS = 300
+MAX_BLOCKS = 5000
 FALLBACK_THRESHOLD = 0.2
 
 
@@ -32,6 +33,9 @@ class Prepared:
 
 def prepare(html: str) -> Prepared:
     page, tree = html_blocks(html)
+    if len(page.blocks) > MAX_BLOCKS:  # no story is this long; keep the time per page bounded
+        page.pruned.extend(Removed(b.text, "overflow") for b in page.blocks[MAX_BLOCKS:])
+        del page.blocks[MAX_BLOCKS:]
     lengths = np.array([len(b.text) for b in page.blocks], dtype=np.float64)
     return Prepared(page.blocks, page_features(page.blocks), lengths, page.pruned, tree)
 

@@ -4,42 +4,76 @@ from __future__ import annotations
 
 import re
 
-# Each pattern is searched in a block's text; the first kind that matches names the clutter.
-_PATTERNS: list[tuple[str, str]] = [
+# Phrases anchored at the start of a block (tried with one `match`, cheap on every block).
+_START: list[tuple[str, str]] = [
+    ("comments", r"(?:\d+\s+)?(?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|reacties)$"
+     r"|post a comment|comments are closed|leave a (?:comment|reply)|add a comment|view comments|show comments"
+     r"|\d+ (?:comments|responses|replies)$|reageren is niet"),
+    ("related", r"read (?:more|also|next)\b\s*[:|-]|related(?: links| news| content| articles| stories| posts)?\s*:?$"
+     r"|(?:see|more) also\s*:|trending(?: now)?$|latest(?: news)?$|most (?:read|popular|viewed)$"
+     r"|also read\b|recommended(?: for you)?$|you (?:may|might) also like"
+     r"|(?:lesen sie auch|mehr zum thema|auch interessant|à lire aussi|lire aussi|lee también|te puede interesar"
+     r"|leggi anche|potrebbe interessarti|leia também|veja também|lees ook|meer over dit onderwerp"
+     r"|meistgelesen|les plus lus|lo más leído|i più letti|mais lidas|meest gelezen)\b"),
+    ("share", r"(?:tweet|share|pin it|email|e-mail|print|whatsapp|facebook|twitter|linkedin|reddit|telegram"
+     r"|teilen|partager|compartir|condividi|compartilhar|delen)$"
+     r"|share (?:this|on)\b|\+ posts$|follow us\b"
+     r"|(?:share|tweet|email|e-mail|teilen|twittern|partager|tweeter|compartir|tuitear|correo|condividi|twitta"
+     r"|compartilhar|tuitar|delen|tweeten)(?: (?:share|tweet|email|e-mail|twittern|tweeter|tuitear|correo|twitta"
+     r"|tuitar|tweeten))+$"),
+    ("newsletter", r"join (?:our|the) (?:mailing )?list"),
+    ("donation", r"support [A-Z]"),
+    ("cross-promo", r"our [\w-]+ (?:website|site|edition|channel)$"),
+]
+# Phrases found anywhere; searched only when one of their rarer words occurs (see _TRIGGERS).
+_ANYWHERE: list[tuple[str, str]] = [
     ("newsletter", r"\bnewsletters?\b|delivered (?:straight |right )?to your inbox|\bsign ?up\b.{0,40}\b(?:updates|alerts|email)"
-     r"|we don.t spam|\bsubscribe\b|get .{0,60}\bupdates\b|^join (?:our|the) (?:mailing )?list"
+     r"|we don.t spam|\bsubscribe\b|\bget .{0,60}\bupdates\b"
      r"|abonnez-vous|\bsuscr[ií]bete\b|\biscriviti\b|\babonnieren\b|nieuwsbrief|\bboletín\b|in (?:ihrem|ihr) postfach"
      r"|dans votre boîte mail|\bassine grátis\b"),
     ("donation", r"\bdonat(?:e|ion|ions)\b|every contribution|support (?:our|us|the)\b.{0,60}(?:journalism|work|mission)"
      r"|\bIBAN\b|\bSWIFT\b|\baccount for (?:international )?payments\b|\bvipps\b|\bpaypal\b|bank a/?c\b|\bpatreon\b"
-     r"|^support [A-Z]|\bspenden?\b|faire un don|\bdon(?:ar|ación|azione|a ora)\b|\bdoa(?:r|ção)\b|\bdoneer\b"
+     r"|\bspenden?\b|faire un don|\bdon(?:ar|ación|azione|a ora)\b|\bdoa(?:r|ção)\b|\bdoneer\b"
      r"|unterstützen sie|soutenez|apoya el periodismo|sostieni|apoie o jornalismo|steun onafhankelijke"),
-    ("comments", r"^(?:\d+\s+)?(?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|reacties)$"
-     r"|^post a comment|^comments are closed|^leave a (?:comment|reply)|^add a comment"
-     r"|^view comments|^show comments|^\d+ (?:comments|responses|replies)$|kommentarfunktion"
-     r"|commentaires sont fermés|comentarios están cerrados|commenti sono chiusi|comentários estão encerrados"
-     r"|^reageren is niet"),
-    ("related", r"^read (?:more|also|next)\b\s*[:|-]|^related(?: links| news| content| articles| stories| posts)?\s*:?$"
-     r"|^(?:see|more) also\s*:|^trending(?: now)?$|^latest(?: news)?$|^most (?:read|popular|viewed)$|\.\.\. ?read more$"
-     r"|^also read\b|^recommended(?: for you)?$|^you (?:may|might) also like"
-     r"|^(?:lesen sie auch|mehr zum thema|auch interessant|à lire aussi|lire aussi|lee también|te puede interesar"
-     r"|leggi anche|potrebbe interessarti|leia também|veja também|lees ook|meer over dit onderwerp"
-     r"|meistgelesen|les plus lus|lo más leído|i più letti|mais lidas|meest gelezen)\b"),
-    ("share", r"^(?:tweet|share|pin it|email|e-mail|print|whatsapp|facebook|twitter|linkedin|reddit|telegram"
-     r"|teilen|partager|compartir|condividi|compartilhar|delen)$"
-     r"|^share (?:this|on)\b|^\+ posts$|^follow us\b"
-     r"|^(?:share|tweet|email|e-mail|teilen|twittern|partager|tweeter|compartir|tuitear|correo|condividi|twitta"
-     r"|compartilhar|tuitar|delen|tweeten)(?: (?:share|tweet|email|e-mail|twittern|tweeter|tuitear|correo|twitta"
-     r"|tuitar|tweeten))+$"),
+    ("comments", r"kommentarfunktion|commentaires sont fermés|comentarios están cerrados|commenti sono chiusi"
+     r"|comentários estão encerrados"),
     ("legal", r"\bcopyright\b|©|\ball rights reserved\b|\bgdpr\b|\bcookies?\b.{0,80}\b(?:consent|policy|use|accept)"
      r"|\bprivacy (?:policy|statement)\b|\bterms (?:of (?:use|service)|and conditions)\b|advertising does not imply"
      r"|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|tutti i diritti riservati"
      r"|todos os direitos reservados|alle rechten voorbehouden|\bimpressum\b|\bdatenschutz\b|mentions légales"
      r"|aviso legal|política de privacidad"),
-    ("cross-promo", r"^our [\w-]+ (?:website|site|edition|channel)$"),
 ]
-# one pass over the text: a named group per kind (names cannot hold '-')
-_COMBINED = re.compile("|".join(f"(?P<{kind.replace('-', '_')}>{pat})" for kind, pat in _PATTERNS), re.I)
+_TRIGGERS = frozenset(
+    """newsletter newsletters inbox sign signup spam subscribe updates abonnez suscríbete suscribete iscriviti
+    abonnieren nieuwsbrief boletín postfach boîte assine donate donation donations contribution journalism mission
+    work iban swift payments vipps paypal bank patreon spenden spende don donar donación donazione dona doar doação
+    doneer unterstützen soutenez apoya sostieni apoie steun kommentarfunktion fermés cerrados chiusi encerrados
+    copyright rights gdpr cookie cookies privacy terms advertising rechte droits derechos diritti direitos rechten
+    impressum datenschutz mentions aviso privacidad""".split()
+)
+_WORD = re.compile(r"\w+")
+_READ_MORE_END = re.compile(r"(?:\.\.\.|…)\s*read more$", re.I)
+
+
+def _combine(patterns: list[tuple[str, str]]) -> re.Pattern[str]:
+    # a named group per kind (group names cannot hold '-')
+    return re.compile("|".join(f"(?P<{k.replace('-', '_')}>{p})" for k, p in patterns), re.I)
+
+
+_START_RE = _combine(_START)
+_ANYWHERE_RE = _combine(_ANYWHERE)
+
+
+def clutter_kind(text: str) -> str | None:
+    """The clutter kind a block's text names outright, or None."""
+    stripped = text.strip()
+    m = _START_RE.match(stripped)
+    if m is None and ("©" in stripped or not _TRIGGERS.isdisjoint(_WORD.findall(stripped.lower()))):
+        m = _ANYWHERE_RE.search(stripped)
+    if m is not None:
+        return m.lastgroup.replace("_", "-")
+    return "related" if _READ_MORE_END.search(stripped) else None
+
 
 # Headings that open a list of other content: everything under them up to the next body is a listing.
 LISTING_HEADERS = re.compile(
@@ -52,10 +86,6 @@ LISTING_HEADERS = re.compile(
 )
 
 
-def clutter_kind(text: str) -> str | None:
-    """The clutter kind a block's text names outright, or None."""
-    m = _COMBINED.search(text.strip())
-    return m.lastgroup.replace("_", "-") if m else None
 
 # A label line that introduces a standfirst box; the paragraph under it is the description.
 STANDFIRST_LABELS = re.compile(r"^(?:summary|why (?:this|it) matters|key (?:points|takeaways)|highlights|in brief|tl;?dr"

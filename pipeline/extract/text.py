@@ -20,6 +20,7 @@ from pipeline.extract.rules import LISTING_HEADERS, STANDFIRST_LABELS, WIDGET_LA
 from pipeline.extract.textmeta import find_author, find_date, is_byline, is_dateline, looks_like_name
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
+MAX_LINES = 5000
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
 _BULLET = re.compile(r"^[•·▪►*–-]\s")
 _SENT_END = re.compile(r"[.!?…\"”’)»]$")
@@ -48,7 +49,7 @@ def _foreign_script(text: str, body_sample: str) -> bool:
 
 
 def extract_text(text: str, *, url: str | None = None, model: BlockClassifier | None = None) -> ExtractResult:
-    blocks = text_blocks(text)
+    blocks = text_blocks(text)[:MAX_LINES]
     if not blocks:
         return Drop("empty")
     n = len(blocks)
