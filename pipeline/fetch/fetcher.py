@@ -207,7 +207,9 @@ class Fetcher:
         if task is None:
             task = asyncio.ensure_future(self._load_robots(origin, policy))
             self._robots[origin] = task
-        return await asyncio.shield(task)
+        if task.done():
+            return task.result()
+        return await asyncio.shield(task)  # a cancelled fetch must not cancel the shared load
 
     async def _load_robots(self, origin: str, policy: FetchPolicy) -> RobotsRules:
         robots_policy = replace(

@@ -1,10 +1,10 @@
-"""HTTP/1.1 over one small httpcore connection pool per origin; idle pools are closed.
+"""HTTP/1.1 with one small connection pool per origin; idle pools are closed.
 
-httpcore's pool scans all its connections for every queued request, so one shared pool with
-dozens of hosts spends more CPU on bookkeeping than on HTTP; a pool per origin keeps each scan
-tiny. The fetcher talks to httpcore directly (httpx's Client and Request/Response models cost
-more CPU per request than the HTTP itself). Pools idle past the keep-alive expiry are closed so
-a long run over thousands of hosts does not hold thousands of sockets.
+Direct connections use the lean h11 client (h11client.py); proxied origins use httpcore's
+proxy pools. A shared pool for all hosts would scan every connection for every request, and
+httpx's Client and models cost more CPU per request than the HTTP itself. Pools idle past the
+keep-alive expiry are closed so a long run over thousands of hosts does not hold thousands of
+sockets.
 """
 
 from __future__ import annotations
@@ -19,16 +19,15 @@ from typing import Any
 import httpcore
 import httpx
 
-from pipeline.fetch.netbackend import REQUEST_SENT, AsyncioBackend
+from pipeline.fetch.h11client import H11Pool, H11Response
+from pipeline.fetch.netbackend import REQUEST_SENT
 
 SWEEP_EVERY_S = 1.0
-ConnectionPool = httpcore.AsyncConnectionPool | httpcore.AsyncHTTPProxy
 
 
 @dataclass(slots=True)
 class _Pool:
-    pool: ConnectionPool
-    proxied: bool = False
+    pool: H11Pool | httpcore.AsyncHTTPProxy
     active: int = 0
     last_used: float = 0.0
 
@@ -52,9 +51,12 @@ class RawResponse:
 
     __slots__ = ("status", "headers", "_response", "_pool")
 
-    def __init__(self, response: httpcore.Response, pool: _Pool) -> None:
+    def __init__(self, response: httpcore.Response | H11Response, pool: _Pool) -> None:
         self.status: int = response.status
-        self.headers: list[tuple[str, str]] = [(_text(k), _text(v)) for k, v in response.headers]
+        if isinstance(response, H11Response):
+            self.headers: list[tuple[str, str]] = response.headers
+        else:
+            self.headers = [(_text(k), _text(v)) for k, v in response.headers]
         self._response = response
         self._pool: _Pool | None = pool
 
@@ -66,6 +68,8 @@ class RawResponse:
         return None
 
     def aiter_raw(self) -> AsyncIterator[bytes]:
+        if isinstance(self._response, H11Response):
+            return self._response.aiter_raw()
         return self._response.aiter_stream()
 
     async def aclose(self) -> None:
@@ -115,17 +119,22 @@ class OriginPools:
         key = (url.raw_scheme, url.raw_host, url.port)
         pool = self._pools.get(key)
         if pool is None:
-            options: dict[str, Any] = {
-                "ssl_context": self._ssl,
-                "max_connections": None,  # in-flight requests per host are capped by the Pacer
-                "max_keepalive_connections": self._keepalive,
-                "keepalive_expiry": self._expiry_s,
-            }
             proxy = self._proxy_for(url)
             if proxy is None:
-                pool = _Pool(httpcore.AsyncConnectionPool(network_backend=AsyncioBackend(), **options))
+                port = url.port or (443 if url.scheme == "https" else 80)
+                pool = _Pool(
+                    H11Pool(url.raw_scheme, url.host, port, self._ssl, self._keepalive, self._expiry_s)
+                )
             else:
-                pool = _Pool(httpcore.AsyncHTTPProxy(proxy_url=proxy, **options), proxied=True)
+                pool = _Pool(
+                    httpcore.AsyncHTTPProxy(
+                        proxy_url=proxy,
+                        ssl_context=self._ssl,
+                        max_connections=None,  # in-flight requests are capped by the Pacer
+                        max_keepalive_connections=self._keepalive,
+                        keepalive_expiry=self._expiry_s,
+                    )
+                )
             self._pools[key] = pool
         return pool
 
@@ -138,17 +147,20 @@ class OriginPools:
             self._last_sweep = now
             await self._sweep(now)
         pool = self._pool(url)
-        extensions: dict[str, Any] = {"timeout": timeouts}
-        if pool.proxied:  # httpcore's own backend: learn about the send from its trace events
-            extensions["trace"] = _trace_sent
-        target = httpcore.URL(
-            scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-        )
-        request = httpcore.Request(b"GET", target, headers=headers, extensions=extensions)
         pool.active += 1
         pool.last_used = now
         try:
-            response = await pool.pool.handle_async_request(request)
+            if isinstance(pool.pool, H11Pool):
+                response: httpcore.Response | H11Response = await pool.pool.request(
+                    url.raw_path, headers, timeouts
+                )
+            else:  # httpcore's backend: learn about the send from its trace events
+                extensions: dict[str, Any] = {"timeout": timeouts, "trace": _trace_sent}
+                target = httpcore.URL(
+                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+                )
+                request = httpcore.Request(b"GET", target, headers=headers, extensions=extensions)
+                response = await pool.pool.handle_async_request(request)
         except BaseException:
             pool.active -= 1
             raise
