@@ -514,7 +514,10 @@ def test_explicit_proxy_gets_absolute_form_requests(fault_server: FaultServer) -
 
     result = asyncio.run(go())
     assert result.ok and result.body == b"via proxy"
-    assert fault_server.log.paths() == ["http://news.invalid/robots.txt", "http://news.invalid/story"]
+    assert fault_server.log.paths() == [
+        "http://news.invalid/robots.txt",
+        "http://news.invalid/story",
+    ]
 
 
 def test_ports_of_one_host_share_its_pace() -> None:

@@ -244,39 +244,42 @@ class Fetcher:
             try:
                 response = await self._attempt(url, host, policy, delay_s, extra, result)
             except _Failure as failure:
-                if failure.counts:
-                    self._breaker.record_failure(
-                        host, policy.breaker_failures, policy.breaker_cooldown_s
-                    )
-                if (
-                    not failure.retryable
-                    or attempt > policy.max_retries
-                    or self._breaker.is_open(host)
-                ):
-                    raise
-                wait_s = backoff_s(attempt, policy, self._rng)
+                wait_s = self._after_failure(failure, host, attempt, policy)
             else:
-                if response.status not in RETRY_STATUSES:
-                    self._breaker.record_success(host)
+                wait_s = self._after_response(response, host, attempt, policy)
+                if wait_s is None:
                     return response
-                self._breaker.record_failure(
-                    host, policy.breaker_failures, policy.breaker_cooldown_s
-                )
-                retry_after = parse_retry_after(response.retry_after)
-                if (
-                    attempt > policy.max_retries
-                    or self._breaker.is_open(host)
-                    or (retry_after is not None and retry_after > policy.retry_after_max_s)
-                ):
-                    return response  # the 429/5xx is the answer; the caller records it
-                wait_s = (
-                    retry_after
-                    if retry_after is not None
-                    else backoff_s(attempt, policy, self._rng)
-                )
-                if response.status == 429 or retry_after is not None:
-                    self._pacer.pause(host, wait_s)  # the whole host is asked to slow down
             await asyncio.sleep(wait_s)
+
+    def _after_failure(
+        self, failure: _Failure, host: str, attempt: int, policy: FetchPolicy
+    ) -> float:
+        """Seconds to wait before retrying a failed attempt; re-raises when it is final."""
+        if failure.counts:
+            self._breaker.record_failure(host, policy.breaker_failures, policy.breaker_cooldown_s)
+        if not failure.retryable or attempt > policy.max_retries or self._breaker.is_open(host):
+            raise failure
+        return backoff_s(attempt, policy, self._rng)
+
+    def _after_response(
+        self, response: _Response, host: str, attempt: int, policy: FetchPolicy
+    ) -> float | None:
+        """Seconds to wait before retrying a 429/5xx; None when the response is the answer."""
+        if response.status not in RETRY_STATUSES:
+            self._breaker.record_success(host)
+            return None
+        self._breaker.record_failure(host, policy.breaker_failures, policy.breaker_cooldown_s)
+        retry_after = parse_retry_after(response.retry_after)
+        if (
+            attempt > policy.max_retries
+            or self._breaker.is_open(host)
+            or (retry_after is not None and retry_after > policy.retry_after_max_s)
+        ):
+            return None  # the 429/5xx is the answer; the caller records it
+        wait_s = retry_after if retry_after is not None else backoff_s(attempt, policy, self._rng)
+        if response.status == 429 or retry_after is not None:
+            self._pacer.pause(host, wait_s)  # the whole host is asked to slow down
+        return wait_s
 
     def _circuit_open(self, host: str) -> _Failure:
         failures = self._breaker.failures(host)
@@ -304,8 +307,13 @@ class Fetcher:
                     retryable=True,
                     counts=True,
                 ) from exc
-            except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
-                    httpcore.ProxyError, httpcore.UnsupportedProtocol) as exc:
+            except (
+                httpcore.TimeoutException,
+                httpcore.NetworkError,
+                httpcore.ProtocolError,
+                httpcore.ProxyError,
+                httpcore.UnsupportedProtocol,
+            ) as exc:
                 raise _translate(exc) from exc
             finally:
                 result.duration_s += time.monotonic() - started

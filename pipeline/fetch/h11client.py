@@ -164,4 +164,3 @@ class H11Pool:
         idle, self._idle = self._idle, []
         for conn in idle:
             await conn.aclose()
-

@@ -123,7 +123,9 @@ class OriginPools:
             if proxy is None:
                 port = url.port or (443 if url.scheme == "https" else 80)
                 pool = _Pool(
-                    H11Pool(url.raw_scheme, url.host, port, self._ssl, self._keepalive, self._expiry_s)
+                    H11Pool(
+                        url.raw_scheme, url.host, port, self._ssl, self._keepalive, self._expiry_s
+                    )
                 )
             else:
                 pool = _Pool(
