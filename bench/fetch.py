@@ -5,7 +5,10 @@
 A separate server process (so its CPU is not counted) listens on 127.0.0.1..127.0.0.N, one
 "host" each, answers every request after a fixed latency, and counts concurrent requests per host.
 The client fetches the pages with the real Fetcher (robots.txt included, delay 0): the best it
-can do is hosts x per-host concurrency / latency pages per second.
+can do is hosts x per-host concurrency / latency pages per second. A bare asyncio client (no
+HTTP parsing, no politeness) then fetches the same number of pages from the same server, to
+show what the machine allows at that moment: on a busy machine every wake-up of the client
+waits for a CPU, and both numbers drop.
 """
 
 from __future__ import annotations
@@ -131,6 +134,31 @@ async def _client(urls: list[str], per_host: int, global_concurrency: int) -> di
     }
 
 
+async def _raw_baseline(ports: list[int], hosts: int, per_host: int, pages: int) -> float:
+    """Seconds a bare asyncio client (no parsing, no politeness) needs for the same pages:
+    what this machine allows right now, against the same server."""
+
+    async def connection(host: str, port: int, count: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        for i in range(count):
+            writer.write(f"GET /raw/{i} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+        writer.close()
+
+    per_connection = pages // (hosts * per_host)
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            connection(f"127.0.0.{h + 1}", ports[h], per_connection)
+            for h in range(hosts)
+            for _ in range(per_host)
+        )
+    )
+    return time.perf_counter() - started
+
+
 def _table(args: argparse.Namespace, runs: list[dict], server: dict, bound: float) -> Table:
     table = Table(
         title=f"fetch: {args.pages} pages over {args.hosts} loopback hosts, "
@@ -179,8 +207,14 @@ def _table(args: argparse.Namespace, runs: list[dict], server: dict, bound: floa
         "",
         style="bold",
     )
+    raw = args.raw_pct
     table.caption = (
-        f"server (own process): {server['served']} requests, {server['cpu_s']:.2f} CPU s, "
+        (
+            f"bare asyncio client on the same server, same moment: {raw:.1f} % of bound; "
+            if raw
+            else ""
+        )
+        + f"server (own process): {server['served']} requests, {server['cpu_s']:.2f} CPU s, "
         f"peak {server['peak_per_host']} concurrent per host; {os.cpu_count()} CPUs; "
         "load avg = 1-min load average after the run (other work on the machine)"
     )
@@ -197,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--body-kb", type=int, default=16, help="page size served")
     parser.add_argument("--repeats", type=int, default=3, help="runs, each with a fresh Fetcher")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the bare-asyncio-client reference run"
+    )
     args = parser.parse_args(argv)
+    args.raw_pct = None
 
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
@@ -227,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                     "cpu_s_per_1000": 1000 * stats["cpu_s"] / args.pages,
                 }
             )
+        if not args.no_baseline:
+            raw_s = asyncio.run(_raw_baseline(ports, args.hosts, args.per_host, args.pages))
+            args.raw_pct = 100 * args.pages / raw_s / bound
         parent.send("stop")
         server = parent.recv()
     finally:
@@ -235,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
             proc.terminate()
 
     if args.json:
-        print(json.dumps({"bound_pages_per_s": bound, "runs": runs, "server": server}, default=str))
+        out = {"bound_pages_per_s": bound, "runs": runs, "server": server, "raw_pct": args.raw_pct}
+        print(json.dumps(out, default=str))
     else:
         Console(width=120).print(_table(args, runs, server, bound))
     best = max(runs, key=lambda r: r["pct_of_bound"])
