@@ -32,8 +32,13 @@ def parse_text_date(text: str) -> date | None:
     return None
 
 
+# Bylines are short; the name patterns nest quantifiers, so longer lines must never reach them
+# (a 300-character paragraph starting with "By ..." backtracks for minutes).
+_BYLINE_MAX_CHARS = 120
+
+
 def is_byline(text: str) -> bool:
-    return bool(_BYLINE.match(text.strip()))
+    return byline_name(text) is not None
 
 
 def is_dateline(text: str) -> bool:
@@ -43,12 +48,15 @@ def is_dateline(text: str) -> bool:
 
 
 def byline_name(text: str) -> str | None:
-    m = _BYLINE.match(text.strip())
+    text = text.strip()
+    if len(text) > _BYLINE_MAX_CHARS:
+        return None
+    m = _BYLINE.match(text)
     return m.group(1).strip() if m else None
 
 
 def looks_like_name(text: str) -> bool:
-    return bool(_NAME_LINE.match(text.strip())) and len(text) <= 40
+    return len(text) <= 40 and bool(_NAME_LINE.match(text.strip()))
 
 
 def find_author(lines: list[str], first: int, last: int) -> str | None:
