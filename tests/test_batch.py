@@ -85,6 +85,24 @@ def test_a_failing_record_is_a_reject_and_the_file_completes(warcs, tmp_path, mo
     assert (tmp_path / "done" / shard_name(str(warcs[0]))).exists()
 
 
+def test_a_page_that_hangs_is_rejected_after_the_time_limit(warcs, tmp_path, monkeypatch):
+    victim = next(r.target_uri for r in iter_records(open(warcs[0], "rb")) if r.status == 200)
+    real = shard_module.extract_capture
+
+    def stuck(capture):
+        if capture.url == victim:
+            time.sleep(30)
+        return real(capture)
+
+    monkeypatch.setattr(shard_module, "extract_capture", stuck)
+    began = time.monotonic()
+    summary = run_batch([str(warcs[0])], str(tmp_path),
+                        BatchOptions(engine="inline", record_timeout_s=0.5))
+    assert time.monotonic() - began < 25 and summary.done == 1
+    rejects = {r["url"]: r["reason"] for r in shard_rows(tmp_path, "rejects")}
+    assert rejects[victim].startswith("timeout")
+
+
 def test_a_torn_archive_keeps_what_was_read(warcs, tmp_path):
     torn = tmp_path / "torn.warc.gz"
     data = warcs[1].read_bytes()

@@ -41,10 +41,12 @@ def _exit_codes():
 @click.option("--reader", type=click.Choice(["auto", "fastwarc", "warcio"]), default="auto",
               show_default=True, help="WARC parser; auto picks fastwarc when installed.")
 @click.option("--force", is_flag=True, help="Redo inputs that already have a completion marker.")
+@click.option("--record-timeout-s", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="A page whose extraction takes longer is rejected (reason `timeout`); 0: no limit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def batch_command(inputs: tuple[str, ...], out: str, engine: str, workers: int | None,
                   ray_address: str | None, ship_code: bool, source: str | None, reader: str,
-                  force: bool, as_json: bool) -> None:
+                  force: bool, record_timeout_s: float, as_json: bool) -> None:
     """Extract every HTML response of WARC files (ours or Common Crawl's) into Parquet shards.
 
     INPUT is a .warc/.warc.gz file, a directory of them, or a glob. One articles shard, one
@@ -54,7 +56,8 @@ def batch_command(inputs: tuple[str, ...], out: str, engine: str, workers: int |
 
     codes = _exit_codes()
     options = BatchOptions(engine=engine, workers=workers, ray_address=ray_address,
-                           ray_ship_code=ship_code, source=source, reader=reader, force=force)
+                           ray_ship_code=ship_code, source=source, reader=reader, force=force,
+                           record_timeout_s=record_timeout_s)
     try:
         with report.progress(err, f"batch ({engine})") as advance:
             summary = run_batch(list(inputs), out, options, on_progress=lambda _r: advance(1))

@@ -28,6 +28,7 @@ class BatchOptions:
     source: str | None = None
     reader: str = "auto"
     force: bool = False  # redo inputs that already have a marker
+    record_timeout_s: float = 60.0  # slower pages are rejected with reason `timeout`; 0: none
 
 
 @dataclass(slots=True)
@@ -125,6 +126,7 @@ def run_batch(inputs: list[str], out: str, options: BatchOptions,
     if on_plan:
         on_plan(len(todo))
     shard_options = ShardOptions(batch_id=batch_id, source=options.source, reader=options.reader,
+                                 record_timeout_s=options.record_timeout_s,
                                  expected_version=version())
 
     def on_result(result: ShardResult) -> None:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from pipeline.batch.errors import BatchError
 from pipeline.batch.layout import ARTICLES, REJECTS, Layout
+from pipeline.store import rows as R
 from pipeline.store.warehouse import Batch, Warehouse
 
 IMPORT_ROWS = 2000  # rows per transaction: bounded memory, few commits
@@ -27,6 +28,7 @@ class LoadSummary:
     articles: int = 0
     rejects: int = 0
     mode: str = "import"
+    corpus: dict | None = None  # what the end-of-load maintenance did (dedup keys, search index)
 
 
 def finished_shards(out: str) -> list[str]:
@@ -45,12 +47,15 @@ def import_shards(db_path, out: str, on_progress: Callable[[int], None] | None =
     warehouse = Warehouse(db_path)
     warehouse.migrate()
     summary = LoadSummary()
+    tables = (("articles", R.ARTICLE_SCHEMA.names), ("rejects", R.REJECT_SCHEMA.names))
     for name in names:
-        for path, kind in ((layout.articles(name), "articles"), (layout.rejects(name), "rejects")):
+        for kind, columns in tables:
+            path = layout.articles(name) if kind == "articles" else layout.rejects(name)
             with layout.fs.open_input_file(path) as fh:
-                for record_batch in pq.ParquetFile(fh).iter_batches(batch_size=IMPORT_ROWS):
+                # The warehouse tables' columns only; provenance stays in the shard.
+                batches = pq.ParquetFile(fh).iter_batches(batch_size=IMPORT_ROWS, columns=columns)
+                for record_batch in batches:
                     rows = record_batch.to_pylist()
-                    # Warehouse rows take the table's columns; provenance stays in the shard.
                     if kind == "articles":
                         warehouse.load(Batch(articles=rows))
                         summary.articles += len(rows)
@@ -60,6 +65,8 @@ def import_shards(db_path, out: str, on_progress: Callable[[int], None] | None =
         summary.shards += 1
         if on_progress:
             on_progress(1)
+    # As at the end of a run: the search index follows the new rows, stale dedup keys go.
+    summary.corpus = warehouse.maintain_corpus()
     return summary
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ class ShardOptions:
     source: str | None = None  # None: the record's X-Pipeline-Source, else "batch"
     reader: str = "auto"
     max_body_bytes: int = 8 * 1024 * 1024
+    record_timeout_s: float = 60.0  # a page that takes longer is rejected (`timeout`), 0: none
     row_group_rows: int = 1000
     expected_version: str | None = None  # refuse to run on a worker with another extractor
 
@@ -183,14 +186,38 @@ def _open(fs: Any, path: str) -> Any:
     return fs.open_input_stream(path, compression=None)
 
 
+class RecordTimeout(BaseException):
+    """Raised by SIGALRM inside a slow extraction; a BaseException so that the extractor's own
+    `except Exception` cannot swallow it."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise RecordTimeout
+
+
 def _extract(capture: Capture, options: ShardOptions, result: ShardResult) -> Article | Drop:
     if len(capture.body) > options.max_body_bytes:
         return Drop(f"too-large: {len(capture.body)} bytes")
+    # One pathological page (a regex that backtracks for minutes) must not stall the file.
+    timed = options.record_timeout_s > 0 and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, _on_alarm) if timed else None
     try:
-        return extract_capture(capture)
+        try:
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, options.record_timeout_s)
+            return extract_capture(capture)
+        finally:  # an alarm landing in here is still caught below
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    except RecordTimeout:
+        result.errors += 1
+        return Drop(f"timeout: extraction took over {options.record_timeout_s:g}s")
     except Exception as exc:  # one bad page must never fail the file
         result.errors += 1
         return Drop(f"error: {type(exc).__name__}: {str(exc)[:300]}")
+    finally:
+        if timed:
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _source(record: WarcRecord, options: ShardOptions) -> str:
