@@ -132,6 +132,7 @@ class Fetcher:
     async def __aexit__(self, *exc_info: object) -> None:
         for task in self._robots.values():
             task.cancel()
+        await asyncio.gather(*self._robots.values(), return_exceptions=True)
         if self._pools is not None:
             await self._pools.aclose()
             self._pools = None

@@ -114,21 +114,39 @@ class H11Pool:
         self._idle: list[_Connection] = []
         self._backend = AsyncioBackend()
 
-    async def _connection(self, connect_timeout: float | None) -> _Connection:
+    async def _connection(self, connect_timeout: float | None) -> tuple[_Connection, bool]:
+        """An idle connection (True) or a new one (False)."""
         while self._idle:
             conn = self._idle.pop()
             if conn.reusable(self._expiry_s):
-                return conn
+                return conn, True
             await conn.aclose()
         stream = await self._backend.connect_tcp(self._host, self._port, timeout=connect_timeout)
         if self._tls:
             stream = await stream.start_tls(self._ssl, self._host, timeout=connect_timeout)
-        return _Connection(stream)
+        return _Connection(stream), False
 
     async def request(
         self, target: bytes, headers: list[tuple[bytes, bytes]], timeouts: dict[str, float | None]
     ) -> H11Response:
-        conn = await self._connection(timeouts.get("connect"))
+        conn, reused = await self._connection(timeouts.get("connect"))
+        try:
+            return await self._exchange(conn, target, headers, timeouts)
+        except (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError):
+            if not reused:
+                raise
+        # The server closed the idle connection as we reused it (keep-alive races): the request
+        # never reached it, so it goes again once, on a fresh connection, as browsers do.
+        conn, _ = await self._connection(timeouts.get("connect"))
+        return await self._exchange(conn, target, headers, timeouts)
+
+    async def _exchange(
+        self,
+        conn: _Connection,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        timeouts: dict[str, float | None],
+    ) -> H11Response:
         try:
             data = conn.h11.send(h11.Request(method=b"GET", target=target, headers=headers))
             data += conn.h11.send(h11.EndOfMessage()) or b""
