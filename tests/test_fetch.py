@@ -537,3 +537,33 @@ def test_ports_of_one_host_share_its_pace() -> None:
         starts = [r.start for r in one.log.requests()]  # robots x2, /a, /b: all one pace
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert len(gaps) == 3 and min(gaps) >= 0.2 - 0.03, gaps
+
+
+@pytest.mark.parametrize("concurrency,delay_s", [(1, 0.0), (3, 0.12)])
+def test_cancelled_fetches_free_their_slots(
+    fault_server: FaultServer, concurrency: int, delay_s: float
+) -> None:
+    # Cancelled while queued for a slot (first case) or sleeping in the host's start gate.
+    for i in range(6):
+        fault_server.route(f"/s{i}", Reply(body=b"x", delay_s=0.2))
+    policy = FetchPolicy(per_host_concurrency=concurrency, delay_s=delay_s)
+
+    async def go() -> list[FetchResult]:
+        async with Fetcher(trust_env=False) as fetcher:
+            tasks = [
+                asyncio.create_task(fetcher.fetch(fault_server.url(f"/s{i}"), "t", policy))
+                for i in range(6)
+            ]
+            await asyncio.sleep(0.3)  # /s0 done, /s1 in flight, the rest queued for the slot
+            for task in tasks[2:5]:
+                task.cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+            host = fetcher._pacer._hosts["127.0.0.1"]  # noqa: SLF001 (white-box check)
+            assert host.active == 0 and not host.waiters and not host.gate.locked()
+            return [r for r in done if isinstance(r, FetchResult)]
+
+    results = asyncio.run(go())
+    assert len(results) == 3 and all(r.ok for r in results)
+    assert fault_server.log.max_concurrency() <= concurrency
+    gaps = fault_server.log.start_gaps()
+    assert min(gaps) >= delay_s - 0.03, gaps

@@ -31,7 +31,7 @@ class _Host:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # woken and cancelled at once: hand the slot on
-            else:
+            elif entry in self.waiters:  # release() may have dropped it already
                 self.waiters.remove(entry)
             raise
 
