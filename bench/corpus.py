@@ -179,7 +179,10 @@ print(r.rows, r.bytes, time.perf_counter() - t, resource.getrusage(resource.RUSA
 
 def export_in_child(db: Path, out: Path, memory_limit: str) -> tuple[int, int, float, float]:
     result = subprocess.run([sys.executable, "-c", EXPORT_CHILD, str(db), str(out), memory_limit],
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True)
+    if result.returncode:
+        Console(stderr=True).print(f"[red]export failed[/red]: {result.stderr[-2000:]}")
+        return 0, 0, 0.0, 0.0
     rows, size, seconds, rss = result.stdout.split()
     return int(rows), int(size), float(seconds), float(rss)
 

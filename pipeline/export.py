@@ -18,7 +18,8 @@ from pipeline.errors import PipelineError
 from pipeline.store.warehouse import Warehouse
 
 FORMATS = {
-    "parquet": "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000",
+    # a row group is buffered whole before it is written: bound it in bytes, not only in rows
+    "parquet": "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, ROW_GROUP_SIZE_BYTES '32MB'",
     "jsonl": "FORMAT json",  # newline-delimited: one object per line
     "csv": "FORMAT csv, HEADER true",
 }
@@ -82,6 +83,7 @@ def export(db_path: Path, out: Path, options: ExportOptions) -> ExportResult:
     with Warehouse(db_path).connect(read_only=True) as con:
         con.execute(f"SET memory_limit = '{options.memory_limit}'")
         con.execute("SET preserve_insertion_order = false")  # lets COPY stream without reordering
+        con.execute("SET enable_progress_bar = false")
         try:
             rows = con.execute(
                 f"COPY ({sql}) TO '{_quote(partial)}' ({FORMATS[fmt]})").fetchone()[0]
