@@ -4,6 +4,7 @@ feeds and sitemaps re-checked conditionally. Asserted from the servers' own requ
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,16 @@ def _serve_sites(hosts: FaultServers) -> None:
     for n in range(1, 5):
         b.route(f"/story/{n}.html", Reply(body=article_html(10 + n), delay_s=DELAY_S))
     b.route("/story/2.html", [Reply(503), Reply(body=article_html(12))])
+    # hostile and broken index documents: recorded as problems, the run goes on
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE u [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&c;</loc></url></urlset>'
+    )
+    b.route("/evil-sitemap.xml", Reply(body=bomb, content_type="application/xml"))
+    b.route(
+        "/broken-feed.xml", Reply(body=b"<rss><channel><item><title>x", content_type="text/xml")
+    )
 
 
 def _sources(tmp_path: Path, hosts: FaultServers) -> Path:
@@ -102,6 +113,10 @@ sources:
     since: "2026-01-01"
   - name: b-feed
     feed: {hosts[1].url("/feed.xml")}
+  - name: evil
+    sitemap: {hosts[1].url("/evil-sitemap.xml")}
+  - name: broken
+    feed: {hosts[1].url("/broken-feed.xml")}
 """,
     )
 
@@ -127,6 +142,9 @@ def test_two_runs_polite_incremental_and_conditional(tmp_path: Path, fault_serve
 
     first = run_cli("run", "--sources", str(sources), "--db", str(db), "--json")
     assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)["sources"]
+    assert "entity" in " ".join(summary["evil"]["problems"]), summary["evil"]
+    assert "broken-feed.xml" in " ".join(summary["broken"]["problems"]), summary["broken"]
     _assert_polite(hosts)
     fetched = sorted(p for p in hosts.log.paths() if p.startswith(("/news/", "/story/")))
     assert fetched == sorted(
