@@ -147,7 +147,11 @@ class Fetcher:
         """Fetch one URL; the result has a status (any, incl. 304/404) or an `error`.
 
         `duration_s` is time spent on the network (all attempts and hops), not time queued
-        behind politeness; `attempts` is 1 + the number of retries.
+        behind politeness; `attempts` is 1 + the number of retries; `redirects` lists the URLs
+        that answered with a redirect, `final_url` the last one requested. When an error hits
+        after the response head (too-large, bomb, timeout in the body), `status` and `headers`
+        are kept and `body` is empty. A gzip/deflate body is handed on decoded, and its headers
+        say so: Content-Encoding/Content-Length become X-Original-*, plus the decoded length.
         """
         if self._pools is None:
             raise RuntimeError("use `async with Fetcher() as fetcher:` before fetch()")
