@@ -10,7 +10,7 @@ beside `articles`, not in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import pyarrow.parquet as pq
 
@@ -41,33 +41,40 @@ def finished_shards(out: str) -> list[str]:
 
 
 def import_shards(db_path, out: str, on_progress: Callable[[int], None] | None = None) -> LoadSummary:
-    """Upsert every finished shard into `articles` and `rejects`, one shard at a time."""
+    """Upsert every finished shard into `articles` and `rejects`, ~IMPORT_ROWS rows a transaction."""
     layout = Layout.of(out)
     names = finished_shards(out)
     warehouse = Warehouse(db_path)
     warehouse.migrate()
     summary = LoadSummary()
-    tables = (("articles", R.ARTICLE_SCHEMA.names), ("rejects", R.REJECT_SCHEMA.names))
+    batch = Batch()
     for name in names:
-        for kind, columns in tables:
-            path = layout.articles(name) if kind == "articles" else layout.rejects(name)
-            with layout.fs.open_input_file(path) as fh:
-                # The warehouse tables' columns only; provenance stays in the shard.
-                batches = pq.ParquetFile(fh).iter_batches(batch_size=IMPORT_ROWS, columns=columns)
-                for record_batch in batches:
-                    rows = record_batch.to_pylist()
-                    if kind == "articles":
-                        warehouse.load(Batch(articles=rows))
-                        summary.articles += len(rows)
-                    else:
-                        warehouse.load(Batch(rejects=rows))
-                        summary.rejects += len(rows)
+        for kind, path in (("articles", layout.articles(name)), ("rejects", layout.rejects(name))):
+            rows = getattr(batch, kind)
+            for chunk in _read_rows(layout, path, _COLUMNS[kind]):
+                rows.extend(chunk)
+                setattr(summary, kind, getattr(summary, kind) + len(chunk))
+                if len(batch) >= IMPORT_ROWS:
+                    warehouse.load(batch)
+                    batch = Batch()
+                    rows = getattr(batch, kind)
         summary.shards += 1
         if on_progress:
             on_progress(1)
+    warehouse.load(batch)
     # As at the end of a run: the search index follows the new rows, stale dedup keys go.
     summary.corpus = warehouse.maintain_corpus()
     return summary
+
+
+# The warehouse tables' columns only; provenance stays in the shard.
+_COLUMNS = {"articles": R.ARTICLE_SCHEMA.names, "rejects": R.REJECT_SCHEMA.names}
+
+
+def _read_rows(layout: Layout, path: str, columns: list[str]) -> Iterator[list[dict]]:
+    with layout.fs.open_input_file(path) as fh:
+        for record_batch in pq.ParquetFile(fh).iter_batches(batch_size=IMPORT_ROWS, columns=columns):
+            yield record_batch.to_pylist()
 
 
 def attach_views(db_path, out: str) -> LoadSummary:
