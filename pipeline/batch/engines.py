@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
@@ -45,7 +47,8 @@ def run_local(inputs: list[str], out: str, options: ShardOptions, engine: Engine
     """A process pool; `spawn` so no thread state (progress bars, logging) is forked."""
     context = multiprocessing.get_context("spawn")
     workers = engine.workers or default_workers()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_die_with_parent) as pool:
         pending: dict[Future, str] = {}
         queue = list(reversed(inputs))
         # A bounded window: submitting 10,000 files at once would only queue pickles.
@@ -92,6 +95,18 @@ def run_ray(inputs: list[str], out: str, options: ShardOptions, engine: EngineOp
     finally:
         if started:
             ray.shutdown()
+
+
+def _die_with_parent() -> None:
+    """Linux: a pool worker gets SIGKILL when the driver dies, instead of finishing its file as
+    an orphan (its shard would still be safe: temporary name, marker last)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
 
 def default_workers() -> int:
