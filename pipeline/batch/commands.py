@@ -52,15 +52,17 @@ def batch_command(inputs: tuple[str, ...], out: str, engine: str, workers: int |
     INPUT is a .warc/.warc.gz file, a directory of them, or a glob. One articles shard, one
     rejects shard and a completion marker are written per input under OUT.
     """
-    from pipeline.batch import BatchError, BatchOptions, run_batch
+    from pipeline.batch import BatchError, BatchOptions, expand_inputs, run_batch
 
     codes = _exit_codes()
     options = BatchOptions(engine=engine, workers=workers, ray_address=ray_address,
                            ray_ship_code=ship_code, source=source, reader=reader, force=force,
                            record_timeout_s=record_timeout_s)
     try:
-        with report.progress(err, f"batch ({engine})") as advance:
-            summary = run_batch(list(inputs), out, options, on_progress=lambda _r: advance(1))
+        total = len(expand_inputs(list(inputs)))
+        with report.progress(err, f"batch ({engine})", total=total) as advance:
+            summary = run_batch(list(inputs), out, options, on_progress=lambda _r: advance(1),
+                                on_plan=lambda todo: advance(total - todo))
     except BatchError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         sys.exit(codes.EXIT_CONFIG)

@@ -140,14 +140,18 @@ def run_batch(inputs: list[str], out: str, options: BatchOptions,
             on_progress(None)
 
     started = time.monotonic()
-    engine = engines.EngineOptions(workers, options.ray_address, options.ray_ship_code)
-    if not todo:
-        pass
-    elif options.engine == "inline":
+    if todo:
+        engine = engines.EngineOptions(workers, options.ray_address, options.ray_ship_code)
+        _dispatch(options.engine, todo, out, shard_options, engine, on_result, on_failure)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _dispatch(name: str, todo: list[str], out: str, shard_options: ShardOptions,
+              engine: engines.EngineOptions, on_result, on_failure) -> None:
+    if name == "inline":
         engines.run_inline(todo, out, shard_options, on_result, on_failure)
-    elif options.engine == "local":
+    elif name == "local":
         engines.run_local(todo, out, shard_options, engine, on_result, on_failure)
     else:
         engines.run_ray(todo, out, shard_options, engine, on_result, on_failure)
-    summary.seconds = time.monotonic() - started
-    return summary

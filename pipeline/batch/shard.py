@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from pipeline.batch.layout import Layout, canonical_input, filesystem, shard_name
 from pipeline.batch.warcread import WarcRecord, iter_checked, TornArchive, to_capture
-from pipeline.models import Article, Capture, Drop
+from pipeline.models import Article, Capture, Drop, stable_id
 from pipeline.stages import extract_capture, version
 from pipeline.store import rows as R
 
@@ -234,8 +234,6 @@ def _with_provenance(row: dict[str, Any], warc_path: str, record: WarcRecord) ->
 
 def _torn_row(warc_path: str, offset: int, options: ShardOptions, exc: Exception,
               now: datetime) -> dict[str, Any]:
-    from pipeline.models import stable_id
-
     return {
         "capture_id": stable_id(f"{warc_path}:torn:{offset}"),
         "url": warc_path,

@@ -7,6 +7,7 @@ Content-Encoding, as `pipeline run` stores it, so the extraction sees the same b
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -163,8 +164,6 @@ def torn_member(path: str, offset: int) -> int | None:
 
 def to_capture(record: WarcRecord, warc_path: str, source: str) -> Capture:
     """The capture `pipeline run` would build from this record (same url, status, type, body)."""
-    import hashlib
-
     return Capture(
         id=stable_id(f"{warc_path}:{record.offset}"),
         url=record.target_uri,
