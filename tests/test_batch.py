@@ -46,6 +46,36 @@ def test_readers_agree_on_offsets_ids_and_bodies(warcs):
         assert dict(a.headers)["Content-Type"] == dict(b.headers)["Content-Type"]
 
 
+def test_readers_agree_on_encoded_and_mislabelled_bodies():
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    page = b"<html><body><p>hello world</p></body></html>" * 20
+    packed = gzip.compress(page)
+    chunked = b"%x\r\n" % len(packed) + packed + b"\r\n0\r\n\r\n"
+    cases = [
+        ([("Content-Encoding", "gzip")], b"<html>says gzip, is not</html>"),
+        ([("Transfer-Encoding", "chunked")], b"<html>says chunked, is not</html>"),
+        ([("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")], chunked),
+        ([("Content-Encoding", "GZIP")], packed),
+        ([], page),
+    ]
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    for n, (headers, body) in enumerate(cases):
+        writer.write_record(writer.create_warc_record(
+            f"https://example.org/{n}", "response", payload=io.BytesIO(body), length=len(body),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html"), *headers],
+                                          protocol="HTTP/1.1")))
+    got = {reader: [(r.offset, r.body) for r in iter_records(io.BytesIO(buf.getvalue()), reader)]
+           for reader in ("fastwarc", "warcio")}
+    assert got["fastwarc"] == got["warcio"]
+    bodies = [body for _, body in got["warcio"]]
+    assert bodies[0].startswith(b"<html>says gzip") and bodies[2] == bodies[3] == bodies[4] == page
+
+
 def test_shards_have_article_columns_plus_provenance(warcs, tmp_path):
     summary = run_batch([str(p) for p in warcs], str(tmp_path), BatchOptions(engine="inline"))
     assert (summary.inputs, summary.done, summary.failed, summary.records) == (3, 3, {}, 90)

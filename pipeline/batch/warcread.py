@@ -8,6 +8,7 @@ Content-Encoding, as `pipeline run` stores it, so the extraction sees the same b
 from __future__ import annotations
 
 import hashlib
+import io
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -62,7 +63,9 @@ def _iter_fastwarc(stream: BinaryIO) -> Iterator[WarcRecord]:
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
     wanted = WarcRecordType.response | WarcRecordType.resource
-    for rec in ArchiveIterator(stream, record_types=wanted, parse_http=True, auto_decode="all"):
+    # auto_decode would stop the whole file at one body whose Content-Encoding lies; decoding
+    # here (as warcio does, falling back to the raw bytes) keeps both readers identical.
+    for rec in ArchiveIterator(stream, record_types=wanted, parse_http=True, auto_decode="none"):
         is_response = rec.record_type == WarcRecordType.response
         if is_response and rec.http_headers is not None:
             headers = [(k, v) for k, v in rec.http_headers.astuples()]
@@ -77,10 +80,29 @@ def _iter_fastwarc(stream: BinaryIO) -> Iterator[WarcRecord]:
             target_uri=rec.headers.get("WARC-Target-URI", ""),
             status=status,
             headers=headers,
-            body=rec.reader.read(),
+            body=_decoded(rec.reader.read(), headers) if is_response else rec.reader.read(),
             warc_date=rec.headers.get("WARC-Date", ""),
             pipeline_source=rec.headers.get("X-Pipeline-Source"),
         )
+
+
+def _decoded(raw: bytes, headers: list[tuple[str, str]]) -> bytes:
+    """The payload after Transfer-Encoding and Content-Encoding, exactly as warcio's
+    `content_stream()` gives it (its readers, its fallbacks to the raw bytes)."""
+    lower = {k.lower(): v for k, v in headers}
+    encoding = (lower.get("content-encoding") or "").lower() or None
+    chunked = lower.get("transfer-encoding") == "chunked"
+    if not encoding and not chunked:
+        return raw
+    from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
+
+    if encoding not in BufferedReader.get_supported_decompressors():
+        encoding = None
+    if chunked:
+        return ChunkedDataReader(io.BytesIO(raw), decomp_type=encoding).read()
+    if encoding:
+        return BufferedReader(io.BytesIO(raw), decomp_type=encoding).read()
+    return raw
 
 
 def _iter_warcio(stream: BinaryIO) -> Iterator[WarcRecord]:
