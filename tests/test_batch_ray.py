@@ -63,7 +63,7 @@ def test_ray_local_and_reextract_give_the_same_articles(ray_address, warcs, tmp_
     redone = run_cli("reextract", "--db", str(db), "--json")
     assert redone.returncode == 0, redone.stderr
 
-    columns = "id, title, author, language, body, content_hash"
+    columns = "id, source, title, author, language, body, content_hash"
     from_ray = shard_map(tmp_path / "ray", "articles", columns)
     from_local = shard_map(tmp_path / "local", "articles", columns)
     warehouse = {row[0]: row[1:] for row in query(db, f"SELECT url, {columns} FROM articles")}
@@ -72,6 +72,9 @@ def test_ray_local_and_reextract_give_the_same_articles(ray_address, warcs, tmp_
     # Pages without an article are rejected for the same reasons on every path.
     reasons = {row[0]: row[1] for row in query(db, "SELECT url, reason FROM rejects")}
     assert {u: r[0] for u, r in shard_map(tmp_path / "ray", "rejects", "reason").items()} == reasons
+    # Our own capture WARCs read back the same (source from their X-Pipeline-Source header).
+    run_batch([str(db.parent / "captures")], str(tmp_path / "ours"), BatchOptions(engine="inline"))
+    assert shard_map(tmp_path / "ours", "articles", columns) == warehouse
 
 
 def test_cli_joins_a_running_cluster_and_skips_finished_inputs(ray_address, warcs, tmp_path):
