@@ -1,7 +1,7 @@
 """Synthetic WARC archives from the fixtures, shaped like a Common Crawl news slice.
 
-Each file starts with a `warcinfo` record; each page is a `request` + `response` pair (gzip per
-record, like CC), with some 301s, 404s, images and a binary body mislabelled `text/html` mixed
+Each file starts with a `warcinfo` record; each page is a `request`, `response` and `metadata`
+record (gzip per record, like CC; a name without `.gz` writes an uncompressed file), with some 301s, 404s, images and a binary body mislabelled `text/html` mixed
 in. Page bodies are HTML fixtures (`fixtures/**/*.html[.gz]`, plus any `--pages DIR`) or unique
 stories sampled from the sentences of the plain-text seeds, in a news-site template padded to
 realistic sizes. Output is deterministic for a given seed, so tests can compare runs.
@@ -156,8 +156,17 @@ class _Gen:
             warc_headers_dict=self._headers(
                 {"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}),
         )
+        fields = f"fetchTimeMs: {self.rng.randint(20, 900)}\r\ncharset-detected: UTF-8\r\n".encode()
+        metadata = self.writer.create_warc_record(
+            uri, "metadata", payload=io.BytesIO(fields), length=len(fields),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict=self._headers(
+                {"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}),
+        )
+        # Common Crawl's order: request, response, metadata.
         self.writer.write_record(request)
         self.writer.write_record(response)
+        self.writer.write_record(metadata)
 
 
 def _server_headers(ctype: str, body: bytes) -> list[tuple[str, str]]:
@@ -174,7 +183,7 @@ def generate_warc(path: Path, records: int, pages: list[bytes], seed: int = 0,
     templated pages built from the seed sentences.
     """
     sentences = load_sentences()
-    rng = random.Random(f"{seed}:{path.name}")
+    rng = random.Random(f"{seed}:{path.name.split('.')[0]}")  # same for .warc and .warc.gz
     stats = GenStats(path)
     start = datetime(2025, 12, 1, tzinfo=timezone.utc) + timedelta(days=seed % 28)
     path.parent.mkdir(parents=True, exist_ok=True)

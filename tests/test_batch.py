@@ -98,6 +98,18 @@ def test_shards_have_article_columns_plus_provenance(warcs, tmp_path):
     assert len(list((tmp_path / "done").iterdir())) == 3
 
 
+def test_uncompressed_warc_gives_the_same_articles(tmp_path):
+    pages: list[bytes] = []
+    packed = warcgen.generate_warc(tmp_path / "in" / "a.warc.gz", 12, pages, seed=4)
+    plain = warcgen.generate_warc(tmp_path / "in2" / "a.warc", 12, pages, seed=4)
+    assert packed.uris == plain.uris
+    run_batch([str(packed.path)], str(tmp_path / "gz"), BatchOptions(engine="inline"))
+    run_batch([str(plain.path)], str(tmp_path / "plain"), BatchOptions(engine="inline"))
+    key = "SELECT url, body FROM read_parquet('{}/articles/*.parquet') ORDER BY url"
+    rows = duckdb.sql(key.format(tmp_path / "gz")).fetchall()
+    assert rows and rows == duckdb.sql(key.format(tmp_path / "plain")).fetchall()
+
+
 def test_a_failing_record_is_a_reject_and_the_file_completes(warcs, tmp_path, monkeypatch):
     victim = next(r.target_uri for r in iter_records(open(warcs[0], "rb")) if r.status == 200)
     real = shard_module.extract_capture
@@ -180,6 +192,12 @@ def test_load_imports_through_the_warehouse_and_views_see_the_shards(warcs, tmp_
     import_shards(db, str(out))  # idempotent: same ids upsert
     assert query(db, "SELECT count(*) FROM articles")[0][0] == summary.articles
     assert query(db, "SELECT count(*) FROM rejects")[0][0] == summary.rejects
+    # The corpus hooks ran on the imported rows: dedup clusters and the search index.
+    assert query(db, "SELECT count(*) FROM articles WHERE cluster_id IS NULL")[0][0] == 0
+    from pipeline.store.search import search_db
+
+    title, wanted = query(db, "SELECT title, id FROM articles WHERE title IS NOT NULL LIMIT 1")[0]
+    assert wanted in [hit.id for hit in search_db(db, title, limit=50)]
     views = attach_views(db, str(out))
     assert (views.articles, views.rejects) == (summary.articles, summary.rejects)
     assert query(db, "SELECT count(*) FROM batch_articles a JOIN articles USING (id)")[0][0] \
