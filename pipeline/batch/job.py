@@ -143,6 +143,8 @@ def run_batch(inputs: list[str], out: str, options: BatchOptions,
     if todo:
         engine = engines.EngineOptions(workers, options.ray_address, options.ray_ship_code)
         _dispatch(options.engine, todo, out, shard_options, engine, on_result, on_failure)
+        # Temporaries of attempts that died and were retried (Ray retries lost workers).
+        layout.remove_stale_tmp({shard_name(f) for f in todo})
     summary.seconds = time.monotonic() - started
     return summary
 
