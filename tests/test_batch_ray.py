@@ -67,7 +67,7 @@ def test_ray_local_and_reextract_give_the_same_articles(ray_address, warcs, tmp_
     from_ray = shard_map(tmp_path / "ray", "articles", columns)
     from_local = shard_map(tmp_path / "local", "articles", columns)
     warehouse = {row[0]: row[1:] for row in query(db, f"SELECT url, {columns} FROM articles")}
-    assert len(from_ray) == on_ray.articles
+    assert len(from_ray) == on_ray.articles > 50  # most of the 90 records are article pages
     assert from_ray == from_local == warehouse
     # Pages without an article are rejected for the same reasons on every path.
     reasons = {row[0]: row[1] for row in query(db, "SELECT url, reason FROM rejects")}
