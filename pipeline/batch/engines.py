@@ -18,7 +18,6 @@ from typing import Callable
 
 from pipeline.batch.shard import ShardOptions, ShardResult, process_input
 
-log = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
 OnResult = Callable[[ShardResult], None]

@@ -16,7 +16,7 @@ from pipeline.batch.layout import Layout, canonical_input, is_uri, shard_name
 from pipeline.batch.shard import ShardOptions, ShardResult
 from pipeline.stages import version
 
-_WARC_GLOBS = ("*.warc", "*.warc.gz", "*.arc.gz")
+_WARC_GLOBS = ("*.warc", "*.warc.gz")
 
 
 @dataclass(slots=True, frozen=True)

@@ -22,7 +22,7 @@ import pyarrow.fs as pafs
 ARTICLES = "articles"
 REJECTS = "rejects"
 DONE = "done"
-_SUFFIX = re.compile(r"\.(warc|arc)(\.gz)?$", re.I)
+_SUFFIX = re.compile(r"\.warc(\.gz)?$", re.I)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
