@@ -116,10 +116,9 @@ class WarcWriter:
             target, "response", payload=io.BytesIO(result.body), length=len(result.body),
             http_headers=http_headers, warc_headers_dict=warc_headers,
         )
-        offset = self._fh.tell()
-        writer.write_record(response)
-        length = self._fh.tell() - offset
         if result.request_headers:
+            # The request goes first: the response then ends the pair, so cutting a torn file
+            # back to the end of its last indexed response never loses that response's request.
             request = writer.create_warc_record(
                 target, "request", payload=io.BytesIO(b""), length=0,
                 http_headers=StatusAndHeaders(
@@ -132,6 +131,9 @@ class WarcWriter:
                 },
             )
             writer.write_record(request)
+        offset = self._fh.tell()
+        writer.write_record(response)
+        length = self._fh.tell() - offset
         self._sync()
         return Capture(
             id=stable_id(f"{self._relative()}:{offset}"),
