@@ -77,7 +77,7 @@ def cv_extractors(pages, folds: int) -> dict[str, object]:
     from pipeline.extract.html import extract_html
 
     data = [page_data(p)[0] for p in pages]
-    models = [fit([d for i, d in enumerate(data) if i % folds != f], stages=1) for f in range(folds)]
+    models = [fit([d for i, d in enumerate(data) if i % folds != f]) for f in range(folds)]
     by_id = {p.id: models[i % folds] for i, p in enumerate(pages)}
     return by_id, extract_html
 

@@ -10,6 +10,7 @@ Cross-validation splits by page: each page is scored by a model that never saw i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -25,15 +26,12 @@ from pipeline.evaluate import GoldPage, load_gold, shingles, tokenize  # noqa: E
 from pipeline.extract import html as html_path  # noqa: E402
 from pipeline.extract.core import decode_input  # noqa: E402
 from pipeline.extract.blocks import Block  # noqa: E402
-from pipeline.extract.features import page_features  # noqa: E402
-from pipeline.extract.model import MODEL_PATH, TEXT_MODEL_PATH, BlockClassifier, TreeModel, context_features  # noqa: E402
+from pipeline.extract.features import label_kinds, page_features  # noqa: E402
+from pipeline.extract.model import MODEL_PATH, TEXT_MODEL_PATH, TreeModel  # noqa: E402
 
 SCRAPINGHUB = ROOT.parent / "shared" / "bench" / "scrapinghub"
 PARAMS = dict(max_iter=100, learning_rate=0.15, max_leaf_nodes=15, max_depth=5, min_samples_leaf=20, l2_regularization=1.0,
               early_stopping=False, random_state=0)
-
-
-INNER_FOLDS = 3
 
 
 @dataclass
@@ -42,8 +40,6 @@ class PageData:
     X: np.ndarray
     y: np.ndarray
     w: np.ndarray
-    ancestors: list
-    lengths: np.ndarray
 
 
 def label_blocks(blocks, gold: str) -> np.ndarray:
@@ -65,14 +61,15 @@ def page_data(page: GoldPage) -> PageData:
     doc = html_path.prepare(text)
     y = label_blocks(doc.blocks, page.body)
     w = np.array([np.sqrt(len(tokenize(b.text)) + 1) for b in doc.blocks])
-    data = PageData(page, doc.X, y, w, [b.ancestors for b in doc.blocks], doc.lengths)
+    data = PageData(page, doc.X, y, w)
     return data, as_text(data, doc.blocks)
 
 
 def as_text(d: PageData, blocks) -> PageData:
     """The page as a text dump would show it: its blocks as lines, no DOM context."""
     lines = [Block(b.text, "line", index=i) for i, b in enumerate(blocks)]
-    return PageData(d.page, page_features(lines), d.y, d.w, [()] * len(lines), d.lengths)
+    label_kinds(lines)
+    return PageData(d.page, page_features(lines), d.y, d.w)
 
 
 def _fit_trees(Xs: list[np.ndarray], data: list[PageData]) -> dict:
@@ -81,24 +78,12 @@ def _fit_trees(Xs: list[np.ndarray], data: list[PageData]) -> dict:
     return export(clf)
 
 
-def fit_dict(data: list[PageData], stages: int = 2) -> dict:
-    """Stage one on all pages; stage two on stage-one predictions made without each page (inner folds)."""
-    stage1 = _fit_trees([d.X for d in data], data)
-    if stages == 1:
-        return {"stage1": stage1}
-    oof: list[np.ndarray | None] = [None] * len(data)
-    for fold in range(INNER_FOLDS):
-        inner = [d for i, d in enumerate(data) if i % INNER_FOLDS != fold]
-        m = TreeModel.from_dict(_fit_trees([d.X for d in inner], inner))
-        for i, d in enumerate(data):
-            if i % INNER_FOLDS == fold:
-                oof[i] = m.predict_proba(d.X)
-    X2 = [np.hstack([d.X, context_features(d.ancestors, d.lengths, p)]) for d, p in zip(data, oof)]
-    return {"stage1": stage1, "stage2": _fit_trees(X2, data)}
+def fit_dict(data: list[PageData]) -> dict:
+    return _fit_trees([d.X for d in data], data)
 
 
-def fit(data: list[PageData], stages: int = 2) -> BlockClassifier:
-    return BlockClassifier.from_dict(fit_dict(data, stages))
+def fit(data: list[PageData]) -> TreeModel:
+    return TreeModel.from_dict(fit_dict(data))
 
 
 def export(clf) -> dict:
@@ -119,11 +104,41 @@ def export(clf) -> dict:
     return {"baseline": float(np.ravel(clf._baseline_prediction)[0]), "depth": depth, "trees": trees}
 
 
+DEFAULT_THRESHOLD = 0.5
+THRESHOLDS = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def cross_validate(data: list[PageData], folds: int) -> float:
+    """Score every page with a model trained without it; returns the body threshold with the best F1."""
+    from pipeline.evaluate import Score, evaluate
+
+    scored: dict[float, list] = {t: [] for t in THRESHOLDS}
+    for fold in range(folds):
+        train = [d for i, d in enumerate(data) if i % folds != fold]
+        test = [d.page for i, d in enumerate(data) if i % folds == fold]
+        model = fit(train)
+        for t in THRESHOLDS:
+            m = with_threshold(model, t)
+            s = evaluate(test, lambda p, m=m: html_path.extract_html(decode_input(p.content), url=p.url, model=m))
+            scored[t].extend(s.pages)
+            if t == DEFAULT_THRESHOLD:
+                print(f"fold {fold}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}", flush=True)
+    cv = {t: Score(f"cv@{t}", pages) for t, pages in scored.items()}
+    for t, s in cv.items():
+        print(f"{folds}-fold CV, threshold {t}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}")
+    worst = sorted(cv[DEFAULT_THRESHOLD].pages, key=lambda p: min(p.precision, p.recall))[:12]
+    print("worst pages:", ", ".join(f"{p.id[:8]} P{p.precision:.2f} R{p.recall:.2f}" for p in worst))
+    return max(cv, key=lambda t: (round(cv[t].f1, 4), -abs(t - DEFAULT_THRESHOLD)))
+
+
+def with_threshold(model: TreeModel, threshold: float) -> TreeModel:
+    return dataclasses.replace(model, threshold_body=threshold)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--stages", type=int, default=2, choices=(1, 2))
     args = parser.parse_args()
     from pipeline.evaluate import evaluate
 
@@ -133,24 +148,14 @@ def main() -> None:
     text_data = [t for _, t in both]
     print(f"{len(pages)} pages, {sum(len(d.y) for d in data)} blocks, "
           f"{int(sum(d.y.sum() for d in data))} body", flush=True)
+    threshold = DEFAULT_THRESHOLD
     if args.folds > 1:
-        scored = []
-        for fold in range(args.folds):
-            train = [d for i, d in enumerate(data) if i % args.folds != fold]
-            test = [d.page for i, d in enumerate(data) if i % args.folds == fold]
-            model = fit(train, args.stages)
-            s = evaluate(test, lambda p, m=model: html_path.extract_html(decode_input(p.content), url=p.url, model=m))
-            scored.extend(s.pages)
-            print(f"fold {fold}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}", flush=True)
-        from pipeline.evaluate import Score
-
-        cv = Score("cv", scored)
-        worst = sorted(scored, key=lambda p: min(p.precision, p.recall))[:12]
-        print("worst pages:", ", ".join(f"{p.id[:8]} P{p.precision:.2f} R{p.recall:.2f}" for p in worst))
-        print(f"{args.folds}-fold CV over {len(scored)} pages: P {cv.precision:.4f} R {cv.recall:.4f} F1 {cv.f1:.4f}")
+        threshold = cross_validate(data, args.folds)
     if not args.no_write:
         for path, pages_data in ((MODEL_PATH, data), (TEXT_MODEL_PATH, text_data)):
-            path.write_text(json.dumps(fit_dict(pages_data, args.stages), separators=(",", ":")), encoding="utf-8")
+            model = fit_dict(pages_data)
+            model["threshold_body"] = threshold
+            path.write_text(json.dumps(model, separators=(",", ":")), encoding="utf-8")
             print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
 
 

@@ -9,7 +9,7 @@ from pipeline.models import Article, Drop, ExtractResult
 
 EXTRACTOR_VERSION = "0.1.0"
 
-MIN_BODY_CHARS = 200
+MIN_BODY_CHARS = 100
 _HTML_SNIFF = re.compile(
     r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<(?:p|div|article|title|meta)[\s>/]", re.I
 )

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 from pipeline.extract.blocks import HEADINGS, Block
-from pipeline.extract.rules import clutter_kind
+from pipeline.extract.rules import LISTING_HEADERS, clutter_kind
 
 # The most frequent function words of the languages we expect most; density of these separates
 # prose from navigation in any of them (Kohlschütter et al.; jusText).
@@ -55,8 +55,12 @@ NAME_WORDS = (
 )
 KINDS = ("newsletter", "donation", "comments", "related", "share", "legal", "cross-promo")
 
-N_TEXT = 18
-N_FEATURES = N_TEXT + len(KINDS) + len(TAGS) + len(PATH_TAGS) + 2 * len(NAME_WORDS) + 9
+N_TEXT = 19
+N_OWN = N_TEXT + len(KINDS) + len(TAGS) + len(PATH_TAGS) + 2 * len(NAME_WORDS) + 9
+# neighbours' shape: words, link density, stop-word density, sentence end, heading, same parent (x prev/next)
+N_NEIGHBOUR = 6
+N_FEATURES = N_OWN + 2 * N_NEIGHBOUR + 2
+_HEADING_COL = N_TEXT + len(KINDS)  # first tag column; h1..h4 follow p
 
 
 def _name_vector(names: frozenset[str], cache: dict) -> np.ndarray:
@@ -94,11 +98,21 @@ def _text_features(text: str, link_chars: int) -> list[float]:
         float(text.startswith(("“", '"', "‘", "'"))),
         float(text.endswith((":",))),
         float("@" in text or "http" in text),
+        float(stripped.endswith(("...", "…"))),  # teasers
     ]
 
 
+def label_kinds(blocks: list[Block]) -> None:
+    """Set each block's `kind`: the clutter its text names outright (short blocks only)."""
+    for b in blocks:
+        b.kind = clutter_kind(b.text) if len(b.text) < MAX_KIND_CHARS else None
+
+
+MAX_KIND_CHARS = 500
+
+
 def page_features(blocks: list[Block]) -> np.ndarray:
-    """One row per block; context (container, neighbours, repetition) is computed over the page."""
+    """One row per block (after `label_kinds`); context (container, neighbours, repetition) is page-wide."""
     n = len(blocks)
     X = np.zeros((n, N_FEATURES), dtype=np.float32)
     if n == 0:
@@ -129,9 +143,8 @@ def page_features(blocks: list[Block]) -> np.ndarray:
     for i, b in enumerate(blocks):
         row = X[i]
         row[:N_TEXT] = _text_features(b.text, b.link_chars)
-        kind = clutter_kind(b.text) if len(b.text) < 500 else None
-        if kind:
-            row[k + KINDS.index(kind)] = 1
+        if b.kind:
+            row[k + KINDS.index(b.kind)] = 1
         o = k + len(KINDS)
         row[o + _TAG_INDEX.get(_TAG_ALIAS.get(b.tag, b.tag), _TAG_INDEX["span"])] = 1
         o += len(TAGS)
@@ -156,7 +169,41 @@ def page_features(blocks: list[Block]) -> np.ndarray:
         row[o + 7] = float(prose[i - 1]) if i > 0 else 0
         row[o + 8] = float(prose[i + 1]) if i + 1 < n else 0
         seen_chars += len(b.text)
+    _neighbour_features(blocks, X, main)
     return X
+
+
+def _neighbour_features(blocks: list[Block], X: np.ndarray, main: int | None) -> None:
+    n = len(blocks)
+    own = X[:, [1, 2, 3, 5]]
+    heading = X[:, _HEADING_COL + 1 : _HEADING_COL + 5].max(axis=1, keepdims=True)
+    parents = [b.ancestors[-1] if b.ancestors else -1 for b in blocks]
+    same = np.array([[parents[i] == parents[i - 1]] if i else [0] for i in range(n)], dtype=np.float32)
+    shape = np.hstack([own, heading])
+    o = N_OWN
+    X[1:, o : o + 5] = shape[:-1]
+    X[:, o + 5 : o + 6] = same
+    o += N_NEIGHBOUR
+    X[:-1, o : o + 5] = shape[1:]
+    X[:-1, o + 5] = same[1:, 0]
+    # depth below the article container (0 outside it)
+    o += N_NEIGHBOUR
+    if main is not None:
+        for i, b in enumerate(blocks):
+            if main in b.ancestors:
+                X[i, o] = len(b.ancestors) - b.ancestors.index(main)
+    # under a listing header ("Related", "You may also like"): the header's container, up to a heading
+    scope = None
+    for i, b in enumerate(blocks):
+        if b.tag in HEADINGS or (scope is not None and scope not in b.ancestors):
+            scope = None
+        if LISTING_HEADERS.match(b.text) and len(b.ancestors) >= 2:
+            scope = b.ancestors[-2]
+        elif scope is not None:
+            X[i, o + 1] = 1
+
+
+LISTING_COLUMN = N_FEATURES - 1
 
 
 def _is_prose(b: Block) -> bool:

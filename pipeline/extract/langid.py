@@ -5,6 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 
+SAMPLE_CHARS = 1500  # a paragraph or two decide the language; more only costs time
+
+
 @lru_cache(maxsize=1)
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -14,7 +17,7 @@ def _identifier():
 
 def detect_language(text: str) -> str | None:
     """The most likely language of `text`, or None when too short or too unsure."""
-    sample = text[:3000]
+    sample = text[:SAMPLE_CHARS]
     if len(sample.strip()) < 20:
         return None
     lang, prob = _identifier().classify(sample)

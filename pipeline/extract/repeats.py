@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 
 _WORD = re.compile(r"\w+")
 COVERED = 0.8  # share of a block's shingles found in another kept block
+TEASER_COVERED = 0.5  # a block ending in "..." that mostly repeats a paragraph is its teaser
 MIN_SHINGLES = 5  # short lines (table cells, "Photo") may well repeat inside a story
 LONG = 60  # a paragraph this long that appears twice is a copy wherever it sits
 FAR = 3  # copies this many elements apart are separate page regions, not a story that repeats itself
@@ -49,10 +50,11 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
             if others:
                 shared += 1
                 sources.update(others)
-        if shared < COVERED * len(g):
+        teaser = texts[i].rstrip().endswith(("...", "…"))
+        if shared < (TEASER_COVERED if teaser else COVERED) * len(g):
             continue
         j = sources.most_common(1)[0][0]
-        if len(g) >= LONG or len(ancestors[i]) - _common_depth(ancestors[i], ancestors[j]) >= FAR:
+        if teaser or len(g) >= LONG or len(ancestors[i]) - _common_depth(ancestors[i], ancestors[j]) >= FAR:
             dropped.add(i)
             for s in g:
                 owners[s].discard(i)

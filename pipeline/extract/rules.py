@@ -14,7 +14,9 @@ _START: list[tuple[str, str]] = [
      r"|also read\b|recommended(?: for you)?$|you (?:may|might) also like"
      r"|(?:lesen sie auch|mehr zum thema|auch interessant|à lire aussi|lire aussi|lee también|te puede interesar"
      r"|leggi anche|potrebbe interessarti|leia também|veja também|lees ook|meer over dit onderwerp"
-     r"|meistgelesen|les plus lus|lo más leído|i più letti|mais lidas|meest gelezen)\b"),
+     r"|meistgelesen|les plus lus|lo más leído|i più letti|mais lidas|meest gelezen|você (?:pode|também pode) gostar"
+     r"|vous aimerez aussi|das könnte sie auch interessieren|te puede gustar|ti potrebbe interessare"
+     r"|misschien ook interessant|more (?:stories|news|from)\b|top stories$|editor.s picks?$)"),
     ("share", r"(?:tweet|share|pin it|email|e-mail|print|whatsapp|facebook|twitter|linkedin|reddit|telegram"
      r"|teilen|partager|compartir|condividi|compartilhar|delen)$"
      r"|share (?:this|on)\b|\+ posts$|follow us\b"
@@ -32,7 +34,7 @@ _ANYWHERE: list[tuple[str, str]] = [
      r"|abonnez-vous|\bsuscr[ií]bete\b|\biscriviti\b|\babonnieren\b|nieuwsbrief|\bboletín\b|in (?:ihrem|ihr) postfach"
      r"|dans votre boîte mail|\bassine grátis\b"),
     ("donation", r"\bdonat(?:e|ion|ions)\b|every contribution|support (?:our|us|the)\b.{0,60}(?:journalism|work|mission)"
-     r"|\bIBAN\b|\bSWIFT\b|\baccount for (?:international )?payments\b|\bvipps\b|\bpaypal\b|bank a/?c\b|\bpatreon\b"
+     r"|\bIBAN\b|\baccount for (?:international )?payments\b|\bvipps\b|\bpaypal\b|bank a/?c\b|\bpatreon\b"
      r"|\bspenden?\b|faire un don|\bdon(?:ar|ación|azione|a ora)\b|\bdoa(?:r|ção)\b|\bdoneer\b"
      r"|unterstützen sie|soutenez|apoya el periodismo|sostieni|apoie o jornalismo|steun onafhankelijke"),
     ("comments", r"kommentarfunktion|commentaires sont fermés|comentarios están cerrados|commenti sono chiusi"
@@ -81,7 +83,9 @@ LISTING_HEADERS = re.compile(
     r"|most (?:read|popular|viewed)|recommended(?: for you)?|you (?:may|might) also like|more from .{1,40}"
     r"|mehr zum thema|meistgelesen|à lire aussi|les plus lus|te puede interesar|lo más leído|potrebbe interessarti"
     r"|i più letti|veja também|mais lidas|meer over dit onderwerp|meest gelezen"
-    r"|more stories|more news|top stories|editor.s picks?|popular(?: posts)?|read (?:next|also))\s*:?$",
+    r"|more stories|more news|top stories|editor.s picks?|popular(?: posts)?|read (?:next|also)"
+    r"|você (?:também )?pode gostar|vous aimerez aussi|das könnte sie auch interessieren|te puede gustar"
+    r"|ti potrebbe interessare|misschien ook interessant)\s*(?::|\.\.\.|…)?$",
     re.I,
 )
 

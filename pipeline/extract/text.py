@@ -13,11 +13,11 @@ import re
 import numpy as np
 
 from pipeline.extract.blocks import Block
-from pipeline.extract.features import page_features
+from pipeline.extract.features import label_kinds, page_features
 from pipeline.extract.langid import detect_language
-from pipeline.extract.model import BlockClassifier, load_model, TEXT_MODEL_PATH
-from pipeline.extract.rules import LISTING_HEADERS, STANDFIRST_LABELS, WIDGET_LABELS, clutter_kind, long_block_kind
-from pipeline.extract.textmeta import find_author, find_date, is_byline, is_dateline, looks_like_name
+from pipeline.extract.model import TEXT_MODEL_PATH, TreeModel, load_model
+from pipeline.extract.rules import LISTING_HEADERS, STANDFIRST_LABELS, WIDGET_LABELS, long_block_kind
+from pipeline.extract.textmeta import find_author, find_date, is_byline, is_dateline
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
 MAX_LINES = 5000
@@ -48,21 +48,23 @@ def _foreign_script(text: str, body_sample: str) -> bool:
     return bool(line_script) and not (line_script & body_script)
 
 
-def extract_text(text: str, *, url: str | None = None, model: BlockClassifier | None = None) -> ExtractResult:
-    blocks = text_blocks(text)[:MAX_LINES]
+def extract_text(text: str, *, url: str | None = None, model: TreeModel | None = None) -> ExtractResult:
+    blocks = text_blocks(text)
+    overflow = [Removed(b.text, "overflow") for b in blocks[MAX_LINES:]]  # keeps the time per page bounded
+    del blocks[MAX_LINES:]
     if not blocks:
         return Drop("empty")
     n = len(blocks)
     model = model or load_model(TEXT_MODEL_PATH)
-    lengths = np.array([len(b.text) for b in blocks], dtype=np.float64)
-    proba = model.predict_proba(page_features(blocks), [()] * n, lengths)
+    label_kinds(blocks)
+    proba = model.predict_proba(page_features(blocks))
     texts = [b.text for b in blocks]
     counts: dict[str, int] = {}
     for t in texts:
         counts[t] = counts.get(t, 0) + 1
     reasons: list[str | None] = [None] * n
     for i, t in enumerate(texts):
-        kind = clutter_kind(t) if len(t) < 300 else long_block_kind(t)
+        kind = blocks[i].kind if len(t) < 300 else long_block_kind(t)
         if kind is None and WIDGET_LABELS.match(t):
             kind = "author-bio" if "author" in t.lower() else "chrome"
         if kind is None and counts[t] > 1 and _is_prose(t):
@@ -112,6 +114,7 @@ def extract_text(text: str, *, url: str | None = None, model: BlockClassifier | 
         else:
             removed.append(Removed(t, reason))
     body_text = "\n\n".join(body)
+    removed.extend(overflow)
     return Article(
         body=body_text,
         title=title,
@@ -124,7 +127,7 @@ def extract_text(text: str, *, url: str | None = None, model: BlockClassifier | 
     )
 
 
-GROW_PROBA = 0.25
+GROW_PROBA = 0.1  # prose next to the story is story unless a rule names it
 GROW_GAP = 2
 
 
