@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import glob
 import re
+from copy import copy
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator,
+)
+from pydantic.fields import FieldInfo
 
 from pipeline.errors import ConfigError
 from pipeline.fetch.policy import DEFAULT_USER_AGENT, FetchPolicy
@@ -17,7 +22,10 @@ SOURCE_KINDS = ("files", "urls", "feed", "sitemap", "links")
 
 
 class Settings(BaseModel):
-    """Politeness and limits; `defaults:` sets them for all sources, each source may override."""
+    """Politeness and limits; `defaults:` sets them for all sources, each source may override.
+
+    Every field that FetchPolicy also has is handed to the fetcher as is (same name, same unit).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -30,26 +38,22 @@ class Settings(BaseModel):
     max_bytes: int = Field(10 * 1024 * 1024, gt=0)
     max_redirects: int = Field(10, ge=0)
     max_retries: int = Field(3, ge=0)
+    backoff_base_s: float = Field(1.0, ge=0)
+    backoff_max_s: float = Field(60.0, ge=0)
+    retry_after_max_s: float = Field(120.0, ge=0)
     respect_robots: bool = True
+    crawl_delay_max_s: float = Field(60.0, ge=0)
+    breaker_failures: int = Field(10, ge=1)
+    breaker_cooldown_s: float | None = Field(None, ge=0)
     # Re-fetch an already captured article after this many hours; None = never.
     refresh_after_h: float | None = Field(None, ge=0)
 
     def policy(self) -> FetchPolicy:
-        return FetchPolicy(
-            user_agent=self.user_agent,
-            per_host_concurrency=self.per_host_concurrency,
-            delay_s=self.delay_s,
-            connect_timeout_s=self.connect_timeout_s,
-            read_timeout_s=self.read_timeout_s,
-            total_timeout_s=self.total_timeout_s,
-            max_bytes=self.max_bytes,
-            max_redirects=self.max_redirects,
-            max_retries=self.max_retries,
-            respect_robots=self.respect_robots,
-        )
+        names = {f.name for f in dataclass_fields(FetchPolicy)}
+        return FetchPolicy(**{k: v for k, v in self.model_dump().items() if k in names})
 
 
-class SourceSpec(BaseModel):
+class _SourceFields(BaseModel):
     """One entry of `sources:`; exactly one of files, urls, feed, sitemap, links."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -70,18 +74,6 @@ class SourceSpec(BaseModel):
     def _date_to_str(cls, value: Any) -> Any:
         return value.isoformat() if hasattr(value, "isoformat") else value
     enabled: bool = True
-    # Per-source overrides of `defaults:` (same keys).
-    user_agent: str | None = None
-    per_host_concurrency: int | None = Field(None, ge=1, le=64)
-    delay_s: float | None = Field(None, ge=0)
-    connect_timeout_s: float | None = Field(None, gt=0)
-    read_timeout_s: float | None = Field(None, gt=0)
-    total_timeout_s: float | None = Field(None, gt=0)
-    max_bytes: int | None = Field(None, gt=0)
-    max_redirects: int | None = Field(None, ge=0)
-    max_retries: int | None = Field(None, ge=0)
-    respect_robots: bool | None = None
-    refresh_after_h: float | None = Field(None, ge=0)
 
     @field_validator("include", "exclude")
     @classmethod
@@ -121,7 +113,7 @@ class SourceSpec(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _exactly_one_kind(self) -> "SourceSpec":
+    def _exactly_one_kind(self) -> "_SourceFields":
         given = [kind for kind in SOURCE_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
             which = " and ".join(given) if given else "none"
@@ -141,6 +133,22 @@ class SourceSpec(BaseModel):
             if getattr(self, key) is not None
         }
         return defaults.model_copy(update=overrides)
+
+
+def _optional(info: FieldInfo) -> tuple[Any, FieldInfo]:
+    """The same field and constraints, but absent (None) unless the source sets it."""
+    override = copy(info)
+    override.default = None
+    return (info.annotation | None, override)
+
+
+# A source takes every `defaults:` key as an override, with the same validation.
+SourceSpec = create_model(
+    "SourceSpec",
+    __base__=_SourceFields,
+    __doc__=_SourceFields.__doc__,
+    **{name: _optional(info) for name, info in Settings.model_fields.items()},
+)
 
 
 class SourcesFile(BaseModel):

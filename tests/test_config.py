@@ -105,3 +105,26 @@ def test_default_sources_file_is_valid() -> None:
     config = load_config(Path(__file__).resolve().parents[1] / "sources.yaml")
     assert config.sources[0].name == "seeds"
     assert len(config.resolve_files(config.sources[0])) == 5
+
+
+def test_every_default_can_be_overridden_per_source_with_the_same_checks(tmp_path: Path) -> None:
+    path = write_sources(tmp_path, """\
+        defaults:
+          breaker_failures: 4
+          retry_after_max_s: 30
+        sources:
+          - name: slow
+            feed: https://example.org/rss
+            delay_s: 5
+            breaker_cooldown_s: 600
+        """)
+    config = load_config(path)
+    policy = config.settings_for(config.sources[0]).policy()
+    assert (policy.delay_s, policy.breaker_failures, policy.breaker_cooldown_s, policy.retry_after_max_s) == (5, 4, 600, 30)
+    message = error_for(tmp_path, """\
+        sources:
+          - name: bad
+            feed: https://example.org/rss
+            per_host_concurrency: 0
+        """)
+    assert "sources.yaml:4: sources.0.per_host_concurrency (source 'bad')" in message
