@@ -152,8 +152,9 @@ class RemoteCollector:
         await self._flush_if_due()
 
     def _capture(self, result: FetchResult, kind: str):
-        """Every HTTP response with a status is kept (404s too); 304s carry nothing new."""
-        if result.status is None or result.status == 304:
+        """Every complete HTTP response is kept (404s too); 304s carry nothing new, and a response
+        that failed midway (too-large, decode errors, ...) has no trustworthy body to keep."""
+        if result.status is None or result.status == 304 or result.error is not None:
             return None
         return self.warc.write_response(result, kind=kind)
 
