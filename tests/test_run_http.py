@@ -116,3 +116,19 @@ sources:
     url, final_url = query(db, "SELECT url, final_url FROM captures WHERE source = 'moved'")[0]
     assert final_url == news_site.url("/a/2.html") and "/old/story" in url
     assert query(db, "SELECT url FROM articles")[0][0] == news_site.url("/a/2.html")
+
+
+def test_too_large_body_is_recorded_not_captured(tmp_path: Path, db: Path, news_site: NewsSite) -> None:
+    news_site.server.route("/huge.html", Reply.large(3 * 1024 * 1024))
+    sources = write_sources(tmp_path, FAST_DEFAULTS + f"""\
+  max_bytes: 1000000
+sources:
+  - name: big
+    urls: [{news_site.url('/huge.html')}, {news_site.url('/a/3.html')}]
+""")
+    result = run_cli("run", "--sources", str(sources), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    errors = dict(query(db, "SELECT url, error FROM fetches WHERE source = 'big'"))
+    assert errors[news_site.url("/huge.html")].startswith("too-large")
+    assert query(db, "SELECT url FROM captures WHERE source = 'big'") == [(news_site.url("/a/3.html"),)]
+    assert json.loads(result.stdout)["sources"]["big"]["articles"] == 1
