@@ -60,6 +60,7 @@ class Sink:
         self.auto_flush = auto_flush
         self.on_progress = on_progress
         self._flush_lock = threading.Lock()  # flushes may run in a worker thread (remote runs)
+        self._tally_lock = threading.Lock()  # ... and count into the tallies from there
         self.tallies: dict[str, SourceTally] = defaultdict(SourceTally)
         self._pending: list[Capture] = []
         self._batch = Batch()
@@ -70,27 +71,31 @@ class Sink:
 
     def problem(self, source: str, message: str) -> None:
         log.info("%s: %s", source, message)  # the run summary prints every problem
-        self.tallies[source].problems.append(message)
+        with self._tally_lock:
+            self.tallies[source].problems.append(message)
 
     def record_fetch(self, result: FetchResult, kind: str, capture: Capture | None) -> None:
         self._batch.fetches.append(R.fetch_row(result, self.run_id, kind, capture.id if capture else None))
-        tally = self.tallies[result.source]
-        if result.status == 304:
-            tally.not_modified += 1
-        elif result.ok:
-            tally.fetched += 1
-        else:
-            tally.failed += 1
-            reason = result.error or f"http {result.status}"
-            tally.reasons[reason.split(":", 1)[0]] += 1
-            self.problem(result.source, f"{result.url}: {reason}")
+        with self._tally_lock:
+            tally = self.tallies[result.source]
+            if result.status == 304:
+                tally.not_modified += 1
+            elif result.ok:
+                tally.fetched += 1
+            else:
+                tally.failed += 1
+                reason = result.error or f"http {result.status}"
+                tally.reasons[reason.split(":", 1)[0]] += 1
+        if not result.ok and result.status != 304:
+            self.problem(result.source, f"{result.url}: {result.error or f'http {result.status}'}")
         self._progress(result.source)
         self._maybe_flush()
 
     def add_capture(self, capture: Capture, kind: str, extract: bool = True) -> None:
         """Index a stored capture; queue it for extraction when it may hold an article."""
         self._batch.captures.append(R.capture_row(capture, kind))
-        self.tallies[capture.source].captured += 1
+        with self._tally_lock:
+            self.tallies[capture.source].captured += 1
         if extract:
             self._pending.append(capture)
         self._progress(capture.source)
@@ -132,11 +137,14 @@ class Sink:
         self.pool.close()
 
     def _add_result(self, batch: Batch, capture: Capture, result: Article | Drop, now: datetime) -> None:
-        tally = self.tallies[capture.source]
         if isinstance(result, Article):
             batch.articles.append(R.article_row(capture, result, version(), now))
-            tally.articles += 1
         else:
             batch.rejects.append(R.reject_row(capture, result, version(), self.run_id, now))
-            tally.rejected += 1
-            tally.reasons[result.reason.split(":", 1)[0]] += 1
+        with self._tally_lock:
+            tally = self.tallies[capture.source]
+            if isinstance(result, Article):
+                tally.articles += 1
+            else:
+                tally.rejected += 1
+                tally.reasons[result.reason.split(":", 1)[0]] += 1
