@@ -127,6 +127,31 @@ def test_a_failing_record_is_a_reject_and_the_file_completes(warcs, tmp_path, mo
     assert (tmp_path / "done" / shard_name(str(warcs[0]))).exists()
 
 
+@pytest.mark.parametrize("body, title", [
+    ("half a character: \ud800 " * 20, None),  # fails while building the row (body hash)
+    ("a sound body, " * 20, "half a character: \udfff"),  # fails in Arrow, at the row group
+])
+def test_an_article_that_cannot_be_stored_becomes_a_reject(warcs, tmp_path, monkeypatch, body, title):
+    from pipeline.models import Article
+
+    victim = next(r.target_uri for r in iter_records(open(warcs[0], "rb")) if r.status == 200)
+    real = shard_module.extract_capture
+
+    def lone_surrogate(capture):
+        if capture.url == victim:
+            return Article(body=body, title=title)
+        return real(capture)
+
+    monkeypatch.setattr(shard_module, "extract_capture", lone_surrogate)
+    summary = run_batch([str(warcs[0])], str(tmp_path), BatchOptions(engine="inline"))
+    assert summary.done == 1 and summary.errors == 1
+    rejects = {r["url"]: r["reason"] for r in shard_rows(tmp_path, "rejects")}
+    assert rejects[victim].startswith("error: unstorable article")
+    articles = shard_rows(tmp_path, "articles")
+    assert victim not in {r["url"] for r in articles}
+    assert summary.articles == len(articles) and summary.rejects == len(rejects)
+
+
 def test_a_page_that_hangs_is_rejected_after_the_time_limit(warcs, tmp_path, monkeypatch):
     victim = next(r.target_uri for r in iter_records(open(warcs[0], "rb")) if r.status == 200)
     real = shard_module.extract_capture

@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -70,13 +70,22 @@ class ShardResult:
     reasons: dict[str, int] = field(default_factory=dict)
 
 
-class _ShardWriter:
-    """Row-group-sized buffers in front of a ParquetWriter on a temporary file."""
+_UNSTORABLE = (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError)
 
-    def __init__(self, layout: Layout, final: str, schema: pa.Schema, rows_per_group: int) -> None:
+
+class _ShardWriter:
+    """Row-group-sized buffers in front of a ParquetWriter on a temporary file.
+
+    A row Arrow refuses (a lone surrogate in a string, a date out of range) goes to `on_bad_row`
+    instead of failing the row group, and with it the file.
+    """
+
+    def __init__(self, layout: Layout, final: str, schema: pa.Schema, rows_per_group: int,
+                 on_bad_row: Callable[[dict[str, Any], Exception], None]) -> None:
         self.layout, self.final, self.schema = layout, final, schema
         self.tmp = Layout.tmp(final, f"{os.getpid()}-{uuid.uuid4().hex[:6]}")
         self.rows_per_group = rows_per_group
+        self.on_bad_row = on_bad_row
         self.buffer: list[dict[str, Any]] = []
         self.writer = pq.ParquetWriter(self.tmp, schema, filesystem=layout.fs, compression="zstd")
 
@@ -86,12 +95,25 @@ class _ShardWriter:
             self._flush()
 
     def _flush(self) -> None:
-        if self.buffer:
-            self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
-            self.buffer = []
+        rows, self.buffer = self.buffer, []
+        if not rows:
+            return
+        try:
+            table = pa.Table.from_pylist(rows, schema=self.schema)
+        except _UNSTORABLE:
+            good = []
+            for row in rows:  # rare: find the culprits one by one
+                try:
+                    pa.Table.from_pylist([row], schema=self.schema)
+                    good.append(row)
+                except _UNSTORABLE as exc:
+                    self.on_bad_row(row, exc)
+            table = pa.Table.from_pylist(good, schema=self.schema)
+        self.writer.write_table(table)
 
     def commit(self) -> None:
-        self._flush()
+        while self.buffer:  # a scrubbed row may come back into the buffer while flushing
+            self._flush()
         self.writer.close()
         if self.layout.is_local:
             fd = os.open(self.tmp, os.O_RDONLY)
@@ -121,8 +143,10 @@ def process_input(location: str, out: str, options: ShardOptions) -> ShardResult
     name = shard_name(location)
     warc_path = canonical_input(location)
     result = ShardResult(input=warc_path, name=name)
-    articles = _ShardWriter(layout, layout.articles(name), ARTICLE_SHARD_SCHEMA, options.row_group_rows)
-    rejects = _ShardWriter(layout, layout.rejects(name), REJECT_SHARD_SCHEMA, options.row_group_rows)
+    rejects = _ShardWriter(layout, layout.rejects(name), REJECT_SHARD_SCHEMA,
+                           options.row_group_rows, _scrubbed_into(lambda: rejects, result))
+    articles = _ShardWriter(layout, layout.articles(name), ARTICLE_SHARD_SCHEMA,
+                            options.row_group_rows, _rejected_into(rejects, options, result))
     try:
         _extract_file(location, warc_path, options, articles, rejects, result)
         articles.commit()
@@ -163,14 +187,54 @@ def _extract_file(location: str, warc_path: str, options: ShardOptions, articles
             capture = to_capture(record, warc_path, _source(record, options))
             outcome = _extract(capture, options, result)
             if isinstance(outcome, Article):
-                row = R.article_row(capture, outcome, version(), now)
-                articles.add(_with_provenance(row, warc_path, record))
-                result.articles += 1
-            else:
-                row = R.reject_row(capture, outcome, version(), options.batch_id, now)
-                rejects.add(_with_provenance(row, warc_path, record))
-                result.rejects += 1
-                _count(result, outcome.reason.split(":", 1)[0])
+                try:
+                    row = R.article_row(capture, outcome, version(), now)
+                except Exception as exc:  # e.g. a lone surrogate the body hash cannot encode
+                    result.errors += 1
+                    outcome = Drop(f"error: unstorable article: {type(exc).__name__}: {str(exc)[:200]}")
+                else:
+                    articles.add(_with_provenance(row, warc_path, record))
+                    result.articles += 1
+                    continue
+            row = R.reject_row(capture, outcome, version(), options.batch_id, now)
+            rejects.add(_with_provenance(row, warc_path, record))
+            result.rejects += 1
+            _count(result, outcome.reason.split(":", 1)[0])
+
+
+def _rejected_into(rejects: _ShardWriter, options: ShardOptions, result: ShardResult):
+    """An article row Arrow cannot store becomes a rejects row (the rejects flush after it)."""
+
+    def on_bad_row(row: dict[str, Any], exc: Exception) -> None:
+        result.articles -= 1
+        result.rejects += 1
+        result.errors += 1
+        _count(result, "error")
+        rejects.add({
+            "capture_id": row["capture_id"], "url": row["url"], "source": row["source"],
+            "reason": f"error: unstorable article: {type(exc).__name__}: {str(exc)[:200]}",
+            "extractor_version": row["extractor_version"], "run_id": options.batch_id,
+            "rejected_at": row["extracted_at"],
+            **{name: row[name] for name, _ in PROVENANCE},
+        })
+
+    return on_bad_row
+
+
+def _scrubbed_into(writer: Callable[[], _ShardWriter], result: ShardResult):
+    """A rejects row Arrow cannot store is kept with its strings made valid UTF-8."""
+
+    def on_bad_row(row: dict[str, Any], exc: Exception) -> None:
+        clean = {k: v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v
+                 for k, v in row.items()}
+        try:
+            pa.Table.from_pylist([clean], schema=REJECT_SHARD_SCHEMA)
+        except _UNSTORABLE:
+            result.errors += 1  # nothing left to keep
+            return
+        writer().buffer.append(clean)
+
+    return on_bad_row
 
 
 def _is_local(fs: Any) -> bool:
