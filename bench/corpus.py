@@ -95,7 +95,11 @@ class Corpus:
         }
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmHWM") -> float:
+    """Peak (VmHWM) or current (VmRSS) resident memory of this process, from /proc."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -116,6 +120,7 @@ def load_corpus(warehouse: Warehouse, corpus: Corpus, n: int, batch: int, consol
         return wrapper
 
     dedup.sign, dedup.assign_clusters = timed("sign"), timed("cluster")
+    rss: list[float] = []  # current RSS after each batch: does memory grow with the corpus?
     warm = Warehouse(Path(tempfile.mkdtemp(prefix="bench-warm-")) / "warm.duckdb")
     warm.migrate()  # one-time imports (datasketch, Arrow glue) stay out of the timings
     warm.load(Batch(articles=[corpus.row(i, datetime.now(timezone.utc)) for i in range(3)]))
@@ -128,11 +133,12 @@ def load_corpus(warehouse: Warehouse, corpus: Corpus, n: int, batch: int, consol
         warehouse.load(Batch(articles=rows))  # signs, clusters and inserts, as the job does
         t2 = time.perf_counter()
         per_batch.append((start, spent["sign"], spent["cluster"], t2 - t1))
+        rss.append(_rss_mb("VmRSS"))
         if (start // batch) % 10 == 0:
             console.print(f"  loaded {start + len(rows):>7,} articles, last batch {t2 - t1:.2f}s",
                           style="dim")
     dedup.sign, dedup.assign_clusters = originals["sign"], originals["cluster"]
-    return {"per_batch": per_batch, "rss_start": rss_start, "rss_peak": _rss_mb()}
+    return {"per_batch": per_batch, "rss_start": rss_start, "rss_peak": _rss_mb(), "rss": rss}
 
 
 def quality(warehouse: Warehouse, corpus: Corpus, n: int) -> tuple[float, int, int]:
@@ -168,12 +174,13 @@ def search_latency(db: Path, corpus: Corpus, queries: int) -> tuple[float, float
 
 
 EXPORT_CHILD = """
-import resource, sys, time
+import sys, time
 from pathlib import Path
 from pipeline.export import ExportOptions, export
 t = time.perf_counter()
 r = export(Path(sys.argv[1]), Path(sys.argv[2]), ExportOptions(memory_limit=sys.argv[3]))
-print(r.rows, r.bytes, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(r.rows, r.bytes, time.perf_counter() - t, int(hwm) / 1024)
 """
 
 
@@ -238,8 +245,11 @@ def main() -> None:
         table.add_row("  of which insert, commit, checkpoint on close",
                       f"{statistics.median(b[3] - b[1] - b[2] for b in part) * scale:.2f}")
     table.add_row("total load time, s", f"{load_s:.0f}")
-    table.add_row("peak RSS of the loading process, MB",
-                  f"{loaded['rss_peak']:.0f} (at start {loaded['rss_start']:.0f})")
+    rss = loaded["rss"]
+    table.add_row("RSS after a load, MB: median over first 10% / last 10% of batches",
+                  f"{statistics.median(rss[:tenth]):.0f} / {statistics.median(rss[-tenth:]):.0f}")
+    table.add_row("peak RSS of the loading process, MB (DuckDB buffers included)",
+                  f"{loaded['rss_peak']:.0f} (before loading {loaded['rss_start']:.0f})")
     table.add_row("LSH band rows stored (bands x articles)", f"{bands:,}")
     table.add_row("planted near-duplicates found in their original's cluster",
                   f"{recall:.1%}")
