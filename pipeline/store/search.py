@@ -106,7 +106,7 @@ _SEARCH = f"""
 
 def search(con: duckdb.DuckDBPyConnection, query: str, source: str | None = None,
            since: date | None = None, limit: int = 10) -> list[Hit]:
-    """Articles ranked by BM25 over title + body, each with a snippet around the first match."""
+    """Articles ranked by BM25 over title + body, each with a snippet where the terms cluster."""
     load_fts(con)
     if not index_exists(con):
         raise SearchUnavailableError(
