@@ -20,7 +20,7 @@ import random
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -31,7 +31,7 @@ FIXTURES = REPO / "fixtures"
 HOSTS = ["www.example-news.org", "news.example.com", "daily.example.net", "gazette.example.co.uk"]
 # Both point at another URL; left in, they would merge distinct synthetic records into one article.
 _CANONICAL = re.compile(
-    rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+property=[\"']og:url[^>]*>", re.I
+    rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+property=[\"']og:url[^>]*>", re.IGNORECASE
 )
 
 
@@ -94,7 +94,7 @@ def templated_page(rng: random.Random, sentences: list[str], n: int) -> bytes:
     title = rng.choice(sentences).rstrip(".")[:110]
     story = rng.sample(sentences, rng.randint(12, 40))
     paragraphs = "\n".join(
-        f"<p>{html.escape(' '.join(story[i:i + 3]))}</p>" for i in range(0, len(story), 3)
+        f"<p>{html.escape(' '.join(story[i : i + 3]))}</p>" for i in range(0, len(story), 3)
     )
     nav = " ".join(f'<a href="/section/{i}">Section {i}</a>' for i in range(40))
     related = "".join(
@@ -106,16 +106,16 @@ def templated_page(rng: random.Random, sentences: list[str], n: int) -> bytes:
     style = "<style>" + ".c{margin:0;padding:1px}" * rng.randint(500, 1500) + "</style>"
     day = rng.randint(1, 28)
     return (
-        f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
         f"{html.escape(title)} | Example News</title>{style}"
-        f"<meta name=\"author\" content=\"Staff Reporter {n % 97}\">"
-        f"<meta property=\"article:published_time\" content=\"2025-12-{day:02d}T08:00:00Z\">"
+        f'<meta name="author" content="Staff Reporter {n % 97}">'
+        f'<meta property="article:published_time" content="2025-12-{day:02d}T08:00:00Z">'
         f"</head><body><header><nav>{nav}</nav></header><main><article><h1>{html.escape(title)}</h1>"
-        f"<p class=\"byline\">By Staff Reporter {n % 97}</p>{paragraphs}</article>"
-        f"<aside class=\"related\"><h2>Most read</h2><ul>{related}</ul></aside>"
-        f"<div class=\"newsletter\">Sign up for our morning newsletter.</div></main>"
+        f'<p class="byline">By Staff Reporter {n % 97}</p>{paragraphs}</article>'
+        f'<aside class="related"><h2>Most read</h2><ul>{related}</ul></aside>'
+        f'<div class="newsletter">Sign up for our morning newsletter.</div></main>'
         f"<footer>Copyright 2025 Example News. All rights reserved.</footer>{script}</body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 class _Gen:
@@ -134,34 +134,48 @@ class _Gen:
         return headers
 
     def warcinfo(self, name: str) -> None:
-        info = {"software": "pipeline bench/warcgen.py", "format": "WARC File Format 1.1",
-                "description": "synthetic news crawl from fixtures"}
+        info = {
+            "software": "pipeline bench/warcgen.py",
+            "format": "WARC File Format 1.1",
+            "description": "synthetic news crawl from fixtures",
+        }
         record = self.writer.create_warcinfo_record(name, info)
         self.writer.write_record(record)
 
     def pair(self, uri: str, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
         response = self.writer.create_warc_record(
-            uri, "response", payload=io.BytesIO(body), length=len(body),
+            uri,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
             http_headers=StatusAndHeaders(status, headers, protocol="HTTP/1.1"),
             warc_headers_dict=self._headers({"WARC-IP-Address": "192.0.2.7"}),
         )
         path = "/" + uri.split("/", 3)[3] if uri.count("/") >= 3 else "/"
         request = self.writer.create_warc_record(
-            uri, "request", payload=io.BytesIO(b""), length=0,
+            uri,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
             http_headers=StatusAndHeaders(
                 f"GET {path} HTTP/1.1",
                 [("Host", uri.split("/")[2]), ("User-Agent", "CCBot/2.0"), ("Accept", "text/html")],
                 is_http_request=True,
             ),
             warc_headers_dict=self._headers(
-                {"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}),
+                {"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}
+            ),
         )
         fields = f"fetchTimeMs: {self.rng.randint(20, 900)}\r\ncharset-detected: UTF-8\r\n".encode()
         metadata = self.writer.create_warc_record(
-            uri, "metadata", payload=io.BytesIO(fields), length=len(fields),
+            uri,
+            "metadata",
+            payload=io.BytesIO(fields),
+            length=len(fields),
             warc_content_type="application/warc-fields",
             warc_headers_dict=self._headers(
-                {"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}),
+                {"WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")}
+            ),
         )
         # Common Crawl's order: request, response, metadata.
         self.writer.write_record(request)
@@ -171,12 +185,22 @@ class _Gen:
 
 def _server_headers(ctype: str, body: bytes) -> list[tuple[str, str]]:
     # CC keeps the payload decoded and renames the transfer headers; we do the same.
-    return [("Content-Type", ctype), ("X-Crawler-Content-Encoding", "gzip"),
-            ("Content-Length", str(len(body))), ("Server", "nginx")]
+    return [
+        ("Content-Type", ctype),
+        ("X-Crawler-Content-Encoding", "gzip"),
+        ("Content-Length", str(len(body))),
+        ("Server", "nginx"),
+    ]
 
 
-def generate_warc(path: Path, records: int, pages: list[bytes], seed: int = 0,
-                  mix: Mix = Mix(), fixed_share: float = 0.5) -> GenStats:
+def generate_warc(
+    path: Path,
+    records: int,
+    pages: list[bytes],
+    seed: int = 0,
+    mix: Mix = Mix(),
+    fixed_share: float = 0.5,
+) -> GenStats:
     """Write one `.warc.gz` with `records` responses; URLs are unique per (file, record).
 
     HTML pages are fixed `pages` (a `fixed_share` of them, when any are given) or unique
@@ -185,7 +209,7 @@ def generate_warc(path: Path, records: int, pages: list[bytes], seed: int = 0,
     sentences = load_sentences()
     rng = random.Random(f"{seed}:{path.name.split('.')[0]}")  # same for .warc and .warc.gz
     stats = GenStats(path)
-    start = datetime(2025, 12, 1, tzinfo=timezone.utc) + timedelta(days=seed % 28)
+    start = datetime(2025, 12, 1, tzinfo=UTC) + timedelta(days=seed % 28)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
@@ -238,17 +262,29 @@ def _cumulative(shares: list[float]) -> list[float]:
     return edges
 
 
-def generate(out_dir: Path, files: int = 3, records: int = 100, seed: int = 0,
-             pages: list[bytes] | None = None, mix: Mix = Mix(),
-             fixed_share: float = 0.5) -> list[GenStats]:
+def generate(
+    out_dir: Path,
+    files: int = 3,
+    records: int = 100,
+    seed: int = 0,
+    pages: list[bytes] | None = None,
+    mix: Mix = Mix(),
+    fixed_share: float = 0.5,
+) -> list[GenStats]:
     """`files` archives named `synth-NNNNN.warc.gz` under `out_dir`.
 
     `pages=None` takes the HTML fixtures; `pages=[]` makes every page a unique templated one.
     """
     pool = pages if pages is not None else load_pages()
     return [
-        generate_warc(out_dir / f"synth-{n:05d}.warc.gz", records, pool, seed=seed, mix=mix,
-                      fixed_share=fixed_share)
+        generate_warc(
+            out_dir / f"synth-{n:05d}.warc.gz",
+            records,
+            pool,
+            seed=seed,
+            mix=mix,
+            fixed_share=fixed_share,
+        )
         for n in range(files)
     ]
 
@@ -259,16 +295,33 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--records", type=int, default=200, help="responses per file")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--pages", type=Path, action="append", default=[],
-                        help="extra directory of .html/.html.gz pages (repeatable)")
-    parser.add_argument("--fixed-share", type=float, default=0.5,
-                        help="share of HTML records that are fixed pages rather than templated")
+    parser.add_argument(
+        "--pages",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra directory of .html/.html.gz pages (repeatable)",
+    )
+    parser.add_argument(
+        "--fixed-share",
+        type=float,
+        default=0.5,
+        help="share of HTML records that are fixed pages rather than templated",
+    )
     args = parser.parse_args()
-    stats = generate(args.out_dir, args.files, args.records, args.seed, load_pages(args.pages),
-                     fixed_share=args.fixed_share)
+    stats = generate(
+        args.out_dir,
+        args.files,
+        args.records,
+        args.seed,
+        load_pages(args.pages),
+        fixed_share=args.fixed_share,
+    )
     for s in stats:
-        print(f"{s.path}: {s.responses} responses, {s.html_pages} html pages, "
-              f"{s.bytes / 1e6:.1f} MB of payload, {s.path.stat().st_size / 1e6:.1f} MB on disk")
+        print(
+            f"{s.path}: {s.responses} responses, {s.html_pages} html pages, "
+            f"{s.bytes / 1e6:.1f} MB of payload, {s.path.stat().st_size / 1e6:.1f} MB on disk"
+        )
 
 
 if __name__ == "__main__":

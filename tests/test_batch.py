@@ -13,17 +13,23 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import REPO, query, run_cli
-from pipeline.batch import (ARTICLE_SHARD_SCHEMA, BatchOptions, REJECT_SHARD_SCHEMA, attach_views,
-                            import_shards, run_batch)
+
+from pipeline.batch import (
+    ARTICLE_SHARD_SCHEMA,
+    REJECT_SHARD_SCHEMA,
+    BatchOptions,
+    attach_views,
+    import_shards,
+    run_batch,
+)
 from pipeline.batch import shard as shard_module
 from pipeline.batch.layout import Layout, shard_name
 from pipeline.batch.warcread import iter_records
 from pipeline.store import rows as R
 
 sys.path.insert(0, str(REPO / "bench"))
-import warcgen  # noqa: E402
+import warcgen
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +39,29 @@ def warcs(tmp_path_factory) -> list[Path]:
 
 
 def shard_rows(out: Path, kind: str) -> list[dict]:
-    return duckdb.sql(f"SELECT * FROM read_parquet('{out}/{kind}/*.parquet')").to_arrow_table().to_pylist()
+    return (
+        duckdb.sql(f"SELECT * FROM read_parquet('{out}/{kind}/*.parquet')")
+        .to_arrow_table()
+        .to_pylist()
+    )
+
+
+def read_all(path: Path, reader: str = "auto") -> list:
+    with open(path, "rb") as fh:
+        return list(iter_records(fh, reader))
 
 
 def test_readers_agree_on_offsets_ids_and_bodies(warcs):
-    fast = list(iter_records(open(warcs[0], "rb"), "fastwarc"))
-    slow = list(iter_records(open(warcs[0], "rb"), "warcio"))
+    fast, slow = read_all(warcs[0], "fastwarc"), read_all(warcs[0], "warcio")
     assert len(fast) == len(slow) == 30
     for a, b in zip(fast, slow):
-        assert (a.offset, a.record_id, a.target_uri, a.status, a.body) == \
-               (b.offset, b.record_id, b.target_uri, b.status, b.body)
+        assert (a.offset, a.record_id, a.target_uri, a.status, a.body) == (
+            b.offset,
+            b.record_id,
+            b.target_uri,
+            b.status,
+            b.body,
+        )
         assert dict(a.headers)["Content-Type"] == dict(b.headers)["Content-Type"]
 
 
@@ -65,12 +84,21 @@ def test_readers_agree_on_encoded_and_mislabelled_bodies():
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=True)
     for n, (headers, body) in enumerate(cases):
-        writer.write_record(writer.create_warc_record(
-            f"https://example.org/{n}", "response", payload=io.BytesIO(body), length=len(body),
-            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html"), *headers],
-                                          protocol="HTTP/1.1")))
-    got = {reader: [(r.offset, r.body) for r in iter_records(io.BytesIO(buf.getvalue()), reader)]
-           for reader in ("fastwarc", "warcio")}
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://example.org/{n}",
+                "response",
+                payload=io.BytesIO(body),
+                length=len(body),
+                http_headers=StatusAndHeaders(
+                    "200 OK", [("Content-Type", "text/html"), *headers], protocol="HTTP/1.1"
+                ),
+            )
+        )
+    got = {
+        reader: [(r.offset, r.body) for r in iter_records(io.BytesIO(buf.getvalue()), reader)]
+        for reader in ("fastwarc", "warcio")
+    }
     assert got["fastwarc"] == got["warcio"]
     bodies = [body for _, body in got["warcio"]]
     assert bodies[0].startswith(b"<html>says gzip") and bodies[2] == bodies[3] == bodies[4] == page
@@ -83,7 +111,9 @@ def test_shards_have_article_columns_plus_provenance(warcs, tmp_path):
     articles = pq.read_schema(tmp_path / "articles" / f"{shard_name(str(warcs[0]))}.parquet")
     assert articles.names[: len(R.ARTICLE_SCHEMA)] == R.ARTICLE_SCHEMA.names
     assert articles.equals(ARTICLE_SHARD_SCHEMA)
-    assert pq.read_schema(next((tmp_path / "rejects").glob("*.parquet"))).equals(REJECT_SHARD_SCHEMA)
+    assert pq.read_schema(next((tmp_path / "rejects").glob("*.parquet"))).equals(
+        REJECT_SHARD_SCHEMA
+    )
     # Provenance leads back to the exact record: re-reading at the offset gives the same URI.
     rows = shard_rows(tmp_path, "articles") + shard_rows(tmp_path, "rejects")
     assert len(rows) == 90
@@ -111,7 +141,7 @@ def test_uncompressed_warc_gives_the_same_articles(tmp_path):
 
 
 def test_a_failing_record_is_a_reject_and_the_file_completes(warcs, tmp_path, monkeypatch):
-    victim = next(r.target_uri for r in iter_records(open(warcs[0], "rb")) if r.status == 200)
+    victim = next(r.target_uri for r in read_all(warcs[0]) if r.status == 200)
     real = shard_module.extract_capture
 
     def flaky(capture):
@@ -127,14 +157,19 @@ def test_a_failing_record_is_a_reject_and_the_file_completes(warcs, tmp_path, mo
     assert (tmp_path / "done" / shard_name(str(warcs[0]))).exists()
 
 
-@pytest.mark.parametrize("body, title", [
-    ("half a character: \ud800 " * 20, None),  # fails while building the row (body hash)
-    ("a sound body, " * 20, "half a character: \udfff"),  # fails in Arrow, at the row group
-])
-def test_an_article_that_cannot_be_stored_becomes_a_reject(warcs, tmp_path, monkeypatch, body, title):
+@pytest.mark.parametrize(
+    "body, title",
+    [
+        ("half a character: \ud800 " * 20, None),  # fails while building the row (body hash)
+        ("a sound body, " * 20, "half a character: \udfff"),  # fails in Arrow, at the row group
+    ],
+)
+def test_an_article_that_cannot_be_stored_becomes_a_reject(
+    warcs, tmp_path, monkeypatch, body, title
+):
     from pipeline.models import Article
 
-    victim = next(r.target_uri for r in iter_records(open(warcs[0], "rb")) if r.status == 200)
+    victim = next(r.target_uri for r in read_all(warcs[0]) if r.status == 200)
     real = shard_module.extract_capture
 
     def lone_surrogate(capture):
@@ -153,7 +188,7 @@ def test_an_article_that_cannot_be_stored_becomes_a_reject(warcs, tmp_path, monk
 
 
 def test_a_page_that_hangs_is_rejected_after_the_time_limit(warcs, tmp_path, monkeypatch):
-    victim = next(r.target_uri for r in iter_records(open(warcs[0], "rb")) if r.status == 200)
+    victim = next(r.target_uri for r in read_all(warcs[0]) if r.status == 200)
     real = shard_module.extract_capture
 
     def stuck(capture):
@@ -163,8 +198,9 @@ def test_a_page_that_hangs_is_rejected_after_the_time_limit(warcs, tmp_path, mon
 
     monkeypatch.setattr(shard_module, "extract_capture", stuck)
     began = time.monotonic()
-    summary = run_batch([str(warcs[0])], str(tmp_path),
-                        BatchOptions(engine="inline", record_timeout_s=0.5))
+    summary = run_batch(
+        [str(warcs[0])], str(tmp_path), BatchOptions(engine="inline", record_timeout_s=0.5)
+    )
     assert time.monotonic() - began < 25 and summary.done == 1
     rejects = {r["url"]: r["reason"] for r in shard_rows(tmp_path, "rejects")}
     assert rejects[victim].startswith("timeout")
@@ -193,8 +229,9 @@ def test_a_missing_input_is_reported_and_others_finish(warcs, tmp_path):
     from pipeline.batch.shard import ShardOptions
 
     failures: dict[str, str] = {}
-    engines.run_inline([str(gone)], str(tmp_path), ShardOptions(batch_id="t"), lambda r: None,
-                       failures.__setitem__)
+    engines.run_inline(
+        [str(gone)], str(tmp_path), ShardOptions(batch_id="t"), lambda r: None, failures.__setitem__
+    )
     assert str(gone) in failures and "No such file" in failures[str(gone)]
     assert not (tmp_path / "done" / gone_name).exists()
     assert not list((tmp_path / "articles").glob(".*tmp*"))
@@ -213,7 +250,11 @@ def test_load_imports_through_the_warehouse_and_views_see_the_shards(warcs, tmp_
     summary = run_batch([str(p) for p in warcs], str(out), BatchOptions(engine="inline"))
     db = tmp_path / "wh" / "corpus.duckdb"
     loaded = import_shards(db, str(out))
-    assert (loaded.shards, loaded.articles, loaded.rejects) == (3, summary.articles, summary.rejects)
+    assert (loaded.shards, loaded.articles, loaded.rejects) == (
+        3,
+        summary.articles,
+        summary.rejects,
+    )
     import_shards(db, str(out))  # idempotent: same ids upsert
     assert query(db, "SELECT count(*) FROM articles")[0][0] == summary.articles
     assert query(db, "SELECT count(*) FROM rejects")[0][0] == summary.rejects
@@ -225,8 +266,10 @@ def test_load_imports_through_the_warehouse_and_views_see_the_shards(warcs, tmp_
     assert wanted in [hit.id for hit in search_db(db, title, limit=50)]
     views = attach_views(db, str(out))
     assert (views.articles, views.rejects) == (summary.articles, summary.rejects)
-    assert query(db, "SELECT count(*) FROM batch_articles a JOIN articles USING (id)")[0][0] \
+    assert (
+        query(db, "SELECT count(*) FROM batch_articles a JOIN articles USING (id)")[0][0]
         == summary.articles
+    )
 
 
 def test_cli_batch_and_load(warcs, tmp_path):
@@ -247,14 +290,31 @@ def test_cli_batch_and_load(warcs, tmp_path):
 
 
 def test_killed_batch_rerun_completes_only_the_missing_shards(tmp_path):
-    inputs = [s.path for s in warcgen.generate(tmp_path / "in", files=5, records=30, seed=2, pages=[])]
+    inputs = [
+        s.path for s in warcgen.generate(tmp_path / "in", files=5, records=30, seed=2, pages=[])
+    ]
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, "-m", "pipeline", "batch", *map(str, inputs), "--out", str(out),
-            "--workers", "1"]
+    args = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "batch",
+        *map(str, inputs),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    ]
     # Own session, so the kill takes the pool worker too (as when a node dies).
-    proc = subprocess.Popen(args, cwd=REPO, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args,
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     done_dir = out / "done"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -274,9 +334,13 @@ def test_killed_batch_rerun_completes_only_the_missing_shards(tmp_path):
     rerun = run_batch([str(p) for p in inputs], str(out), BatchOptions(engine="local", workers=2))
     assert rerun.skipped == len(finished)
     assert rerun.done == len(inputs) - len(finished) and not rerun.failed
-    assert {p.name: p.stat().st_mtime_ns for p in done_dir.iterdir() if p.name in finished} == finished
+    assert {
+        p.name: p.stat().st_mtime_ns for p in done_dir.iterdir() if p.name in finished
+    } == finished
     assert len(list(done_dir.iterdir())) == len(inputs)
-    assert not [p for sub in ("articles", "rejects") for p in (out / sub).iterdir() if ".tmp-" in p.name]
+    assert not [
+        p for sub in ("articles", "rejects") for p in (out / sub).iterdir() if ".tmp-" in p.name
+    ]
     # The result is what an uninterrupted batch gives.
     clean = tmp_path / "clean"
     run_batch([str(p) for p in inputs], str(clean), BatchOptions(engine="inline"))

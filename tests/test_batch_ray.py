@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import REPO, query, run_cli
+
 from pipeline.batch import BatchOptions, run_batch
 
 # Under `uv run`, Ray would rebuild the environment for each worker with uv; on one machine the
@@ -19,7 +19,7 @@ from pipeline.batch import BatchOptions, run_batch
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 ray = pytest.importorskip("ray")
 sys.path.insert(0, str(REPO / "bench"))
-import warcgen  # noqa: E402
+import warcgen
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -41,7 +41,9 @@ def warcs(tmp_path_factory) -> list[Path]:
 
 
 def shard_map(out: Path, kind: str, columns: str) -> dict:
-    rows = duckdb.sql(f"SELECT url, {columns} FROM read_parquet('{out}/{kind}/*.parquet')").fetchall()
+    rows = duckdb.sql(
+        f"SELECT url, {columns} FROM read_parquet('{out}/{kind}/*.parquet')"
+    ).fetchall()
     return {row[0]: row[1:] for row in rows}
 
 
@@ -50,8 +52,11 @@ def test_ray_local_and_reextract_give_the_same_articles(ray_address, warcs, tmp_
     on_ray = run_batch(inputs, str(tmp_path / "ray"), BatchOptions(engine="ray", workers=2))
     local = run_batch(inputs, str(tmp_path / "local"), BatchOptions(engine="local", workers=2))
     assert on_ray.done == local.done == 3 and not on_ray.failed and not local.failed
-    assert (on_ray.records, on_ray.articles, on_ray.rejects) == \
-           (local.records, local.articles, local.rejects) == (90, local.articles, local.rejects)
+    assert (
+        (on_ray.records, on_ray.articles, on_ray.rejects)
+        == (local.records, local.articles, local.rejects)
+        == (90, local.articles, local.rejects)
+    )
     assert all(worker.split(":")[1] != str(os.getpid()) for worker in on_ray.peak_rss_mb)
 
     # The cron job's path: a `files:` source over the same WARCs, then re-extraction.
@@ -80,8 +85,17 @@ def test_ray_local_and_reextract_give_the_same_articles(ray_address, warcs, tmp_
 def test_cli_joins_a_running_cluster_and_skips_finished_inputs(ray_address, warcs, tmp_path):
     out = tmp_path / "out"
     run_batch([str(p) for p in warcs[:2]], str(out), BatchOptions(engine="inline"))
-    ran = run_cli("batch", *map(str, warcs), "--out", str(out), "--engine", "ray",
-                  "--ray-address", ray_address, "--json")
+    ran = run_cli(
+        "batch",
+        *map(str, warcs),
+        "--out",
+        str(out),
+        "--engine",
+        "ray",
+        "--ray-address",
+        ray_address,
+        "--json",
+    )
     assert ran.returncode == 0, ran.stderr
     summary = json.loads(ran.stdout)
     assert (summary["skipped"], summary["done"], summary["failed"]) == (2, 1, {})

@@ -10,7 +10,16 @@ from pipeline.batch.load import LoadSummary, attach_views, import_shards
 from pipeline.batch.shard import ARTICLE_SHARD_SCHEMA, REJECT_SHARD_SCHEMA, ShardResult
 
 __all__ = [
-    "ARTICLE_SHARD_SCHEMA", "REJECT_SHARD_SCHEMA", "BatchError", "BatchOptions", "BatchSummary",
-    "EngineUnavailable", "LoadSummary", "ShardResult", "attach_views", "expand_inputs",
-    "import_shards", "run_batch",
+    "ARTICLE_SHARD_SCHEMA",
+    "REJECT_SHARD_SCHEMA",
+    "BatchError",
+    "BatchOptions",
+    "BatchSummary",
+    "EngineUnavailable",
+    "LoadSummary",
+    "ShardResult",
+    "attach_views",
+    "expand_inputs",
+    "import_shards",
+    "run_batch",
 ]

@@ -12,12 +12,11 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable
 
 from pipeline.batch.shard import ShardOptions, ShardResult, process_input
-
 
 ENGINES = ("local", "ray")
 OnResult = Callable[[ShardResult], None]
@@ -31,8 +30,9 @@ class EngineOptions:
     ray_ship_code: bool = False  # upload this checkout's `pipeline` package to the workers
 
 
-def run_inline(inputs: list[str], out: str, options: ShardOptions, on_result: OnResult,
-               on_failure: OnFailure) -> None:
+def run_inline(
+    inputs: list[str], out: str, options: ShardOptions, on_result: OnResult, on_failure: OnFailure
+) -> None:
     """One input after the other in this process (tests, and debugging with pdb)."""
     for location in inputs:
         try:
@@ -41,13 +41,20 @@ def run_inline(inputs: list[str], out: str, options: ShardOptions, on_result: On
             on_failure(location, f"{type(exc).__name__}: {exc}")
 
 
-def run_local(inputs: list[str], out: str, options: ShardOptions, engine: EngineOptions,
-              on_result: OnResult, on_failure: OnFailure) -> None:
+def run_local(
+    inputs: list[str],
+    out: str,
+    options: ShardOptions,
+    engine: EngineOptions,
+    on_result: OnResult,
+    on_failure: OnFailure,
+) -> None:
     """A process pool; `spawn` so no thread state (progress bars, logging) is forked."""
     context = multiprocessing.get_context("spawn")
     workers = engine.workers or default_workers()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_die_with_parent) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent
+    ) as pool:
         pending: dict[Future, str] = {}
         queue = list(reversed(inputs))
         # A bounded window: submitting 10,000 files at once would only queue pickles.
@@ -64,8 +71,14 @@ def run_local(inputs: list[str], out: str, options: ShardOptions, engine: Engine
                     on_failure(location, f"{type(exc).__name__}: {exc}")
 
 
-def run_ray(inputs: list[str], out: str, options: ShardOptions, engine: EngineOptions,
-            on_result: OnResult, on_failure: OnFailure) -> None:
+def run_ray(
+    inputs: list[str],
+    out: str,
+    options: ShardOptions,
+    engine: EngineOptions,
+    on_result: OnResult,
+    on_failure: OnFailure,
+) -> None:
     """One Ray task per input (1 CPU each); joins a running Ray or the cluster at `ray_address`,
     else starts a local one with `workers` CPUs and shuts it down afterwards."""
     ray = import_ray()
@@ -125,8 +138,11 @@ def import_ray():
 
 
 def _init_kwargs(engine: EngineOptions) -> dict:
-    kwargs: dict = {"include_dashboard": False, "log_to_driver": False,
-                    "logging_level": logging.WARNING}
+    kwargs: dict = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.WARNING,
+    }
     if engine.ray_address:
         kwargs["address"] = engine.ray_address
     else:

@@ -6,9 +6,9 @@ import glob
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from pipeline.batch import engines
 from pipeline.batch.errors import BatchError
@@ -67,12 +67,22 @@ class BatchSummary:
 
     def as_dict(self) -> dict:
         return {
-            "batch_id": self.batch_id, "out": self.out, "engine": self.engine,
-            "workers": self.workers, "inputs": self.inputs, "skipped": self.skipped,
-            "done": self.done, "failed": dict(self.failed), "records": self.records,
-            "articles": self.articles, "rejects": self.rejects, "errors": self.errors,
-            "torn": self.torn, "seconds": round(self.seconds, 3),
-            "records_per_s": round(self.records_per_s, 1), "reasons": dict(self.reasons),
+            "batch_id": self.batch_id,
+            "out": self.out,
+            "engine": self.engine,
+            "workers": self.workers,
+            "inputs": self.inputs,
+            "skipped": self.skipped,
+            "done": self.done,
+            "failed": dict(self.failed),
+            "records": self.records,
+            "articles": self.articles,
+            "rejects": self.rejects,
+            "errors": self.errors,
+            "torn": self.torn,
+            "seconds": round(self.seconds, 3),
+            "records_per_s": round(self.records_per_s, 1),
+            "reasons": dict(self.reasons),
             "peak_rss_mb": {k: round(v, 1) for k, v in self.peak_rss_mb.items()},
         }
 
@@ -84,8 +94,11 @@ def expand_inputs(inputs: list[str]) -> list[str]:
         if is_uri(item):
             found.append(item)
         elif os.path.isdir(item):
-            matches = {p for pattern in _WARC_GLOBS
-                       for p in glob.glob(os.path.join(item, "**", pattern), recursive=True)}
+            matches = {
+                p
+                for pattern in _WARC_GLOBS
+                for p in glob.glob(os.path.join(item, "**", pattern), recursive=True)
+            }
             if not matches:
                 raise BatchError(f"{item}: no .warc / .warc.gz files in this directory")
             found.extend(sorted(matches))
@@ -106,9 +119,13 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return unique
 
 
-def run_batch(inputs: list[str], out: str, options: BatchOptions,
-              on_progress: Callable[[ShardResult | None], None] | None = None,
-              on_plan: Callable[[int], None] | None = None) -> BatchSummary:
+def run_batch(
+    inputs: list[str],
+    out: str,
+    options: BatchOptions,
+    on_progress: Callable[[ShardResult | None], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+) -> BatchSummary:
     """Extract every input not yet finished under `out`; one shard per input."""
     if options.engine not in (*engines.ENGINES, "inline"):
         raise BatchError(f"unknown engine {options.engine!r}")
@@ -118,16 +135,21 @@ def run_batch(inputs: list[str], out: str, options: BatchOptions,
     finished = set() if options.force else layout.finished()
     todo = [f for f in files if shard_name(f) not in finished]
     layout.remove_stale_tmp({shard_name(f) for f in todo})
-    batch_id = "batch-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    batch_id = "batch-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     on_cluster = options.engine == "ray" and options.ray_address
     workers = options.workers or (None if on_cluster else engines.default_workers())
-    summary = BatchSummary(batch_id, out, options.engine, workers,
-                           inputs=len(files), skipped=len(files) - len(todo))
+    summary = BatchSummary(
+        batch_id, out, options.engine, workers, inputs=len(files), skipped=len(files) - len(todo)
+    )
     if on_plan:
         on_plan(len(todo))
-    shard_options = ShardOptions(batch_id=batch_id, source=options.source, reader=options.reader,
-                                 record_timeout_s=options.record_timeout_s,
-                                 expected_version=version())
+    shard_options = ShardOptions(
+        batch_id=batch_id,
+        source=options.source,
+        reader=options.reader,
+        record_timeout_s=options.record_timeout_s,
+        expected_version=version(),
+    )
 
     def on_result(result: ShardResult) -> None:
         summary.add(result)
@@ -149,8 +171,15 @@ def run_batch(inputs: list[str], out: str, options: BatchOptions,
     return summary
 
 
-def _dispatch(name: str, todo: list[str], out: str, shard_options: ShardOptions,
-              engine: engines.EngineOptions, on_result, on_failure) -> None:
+def _dispatch(
+    name: str,
+    todo: list[str],
+    out: str,
+    shard_options: ShardOptions,
+    engine: engines.EngineOptions,
+    on_result,
+    on_failure,
+) -> None:
     if name == "inline":
         engines.run_inline(todo, out, shard_options, on_result, on_failure)
     elif name == "local":

@@ -22,7 +22,7 @@ import pyarrow.fs as pafs
 ARTICLES = "articles"
 REJECTS = "rejects"
 DONE = "done"
-_SUFFIX = re.compile(r"\.warc(\.gz)?$", re.I)
+_SUFFIX = re.compile(r"\.warc(\.gz)?$", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -34,13 +34,17 @@ def filesystem(location: str) -> tuple[pafs.FileSystem, str]:
     """The pyarrow filesystem and the path inside it; local paths become absolute."""
     if is_uri(location) and not location.startswith("file://"):
         return pafs.FileSystem.from_uri(location)
-    path = location[len("file://"):] if location.startswith("file://") else location
+    path = location.removeprefix("file://")
     return pafs.LocalFileSystem(), os.path.abspath(path)
 
 
 def canonical_input(location: str) -> str:
     """The input as recorded in provenance: an absolute path, or the URI as given."""
-    return location if is_uri(location) and not location.startswith("file://") else filesystem(location)[1]
+    return (
+        location
+        if is_uri(location) and not location.startswith("file://")
+        else filesystem(location)[1]
+    )
 
 
 def shard_name(location: str) -> str:
@@ -58,7 +62,7 @@ class Layout:
     fs: pafs.FileSystem
 
     @classmethod
-    def of(cls, location: str) -> "Layout":
+    def of(cls, location: str) -> Layout:
         fs, root = filesystem(location)
         return cls(root.rstrip("/"), fs)
 
@@ -87,7 +91,9 @@ class Layout:
 
     def finished(self) -> set[str]:
         """Names whose marker exists."""
-        infos = self.fs.get_file_info(pafs.FileSelector(f"{self.root}/{DONE}", allow_not_found=True))
+        infos = self.fs.get_file_info(
+            pafs.FileSelector(f"{self.root}/{DONE}", allow_not_found=True)
+        )
         return {info.base_name for info in infos if info.type == pafs.FileType.File}
 
     def remove_stale_tmp(self, names: set[str]) -> int:
@@ -97,10 +103,10 @@ class Layout:
             selector = pafs.FileSelector(f"{self.root}/{sub}", allow_not_found=True)
             for info in self.fs.get_file_info(selector):
                 name = info.base_name
-                if name.startswith(".") and ".parquet.tmp-" in name:
-                    if name[1:].split(".parquet.tmp-", 1)[0] in names:
-                        self.fs.delete_file(info.path)
-                        removed += 1
+                stale = name.startswith(".") and ".parquet.tmp-" in name
+                if stale and name[1:].split(".parquet.tmp-", 1)[0] in names:
+                    self.fs.delete_file(info.path)
+                    removed += 1
         return removed
 
     def mark_done(self, name: str) -> None:

@@ -9,8 +9,8 @@ beside `articles`, not in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import pyarrow.parquet as pq
 
@@ -40,7 +40,9 @@ def finished_shards(out: str) -> list[str]:
     return names
 
 
-def import_shards(db_path, out: str, on_progress: Callable[[int], None] | None = None) -> LoadSummary:
+def import_shards(
+    db_path, out: str, on_progress: Callable[[int], None] | None = None
+) -> LoadSummary:
     """Upsert every finished shard into `articles` and `rejects`, ~IMPORT_ROWS rows a transaction."""
     layout = Layout.of(out)
     names = finished_shards(out)
@@ -73,7 +75,9 @@ _COLUMNS = {"articles": R.ARTICLE_SCHEMA.names, "rejects": R.REJECT_SCHEMA.names
 
 def _read_rows(layout: Layout, path: str, columns: list[str]) -> Iterator[list[dict]]:
     with layout.fs.open_input_file(path) as fh:
-        for record_batch in pq.ParquetFile(fh).iter_batches(batch_size=IMPORT_ROWS, columns=columns):
+        for record_batch in pq.ParquetFile(fh).iter_batches(
+            batch_size=IMPORT_ROWS, columns=columns
+        ):
             yield record_batch.to_pylist()
 
 

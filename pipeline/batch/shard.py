@@ -15,15 +15,16 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.batch.layout import Layout, canonical_input, filesystem, shard_name
-from pipeline.batch.warcread import WarcRecord, iter_checked, TornArchive, to_capture
+from pipeline.batch.warcread import TornArchive, WarcRecord, iter_checked, to_capture
 from pipeline.models import Article, Capture, Drop, stable_id
 from pipeline.stages import extract_capture, version
 from pipeline.store import rows as R
@@ -80,8 +81,14 @@ class _ShardWriter:
     instead of failing the row group, and with it the file.
     """
 
-    def __init__(self, layout: Layout, final: str, schema: pa.Schema, rows_per_group: int,
-                 on_bad_row: Callable[[dict[str, Any], Exception], None]) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        final: str,
+        schema: pa.Schema,
+        rows_per_group: int,
+        on_bad_row: Callable[[dict[str, Any], Exception], None],
+    ) -> None:
         self.layout, self.final, self.schema = layout, final, schema
         self.tmp = Layout.tmp(final, f"{os.getpid()}-{uuid.uuid4().hex[:6]}")
         self.rows_per_group = rows_per_group
@@ -127,7 +134,7 @@ class _ShardWriter:
         try:
             self.writer.close()
             self.layout.fs.delete_file(self.tmp)
-        except Exception:  # best effort; the next run removes stale temporaries anyway
+        except Exception:  # noqa: S110  best effort; the next run removes stale temporaries
             pass
 
 
@@ -143,10 +150,20 @@ def process_input(location: str, out: str, options: ShardOptions) -> ShardResult
     name = shard_name(location)
     warc_path = canonical_input(location)
     result = ShardResult(input=warc_path, name=name)
-    rejects = _ShardWriter(layout, layout.rejects(name), REJECT_SHARD_SCHEMA,
-                           options.row_group_rows, _scrubbed_into(lambda: rejects, result))
-    articles = _ShardWriter(layout, layout.articles(name), ARTICLE_SHARD_SCHEMA,
-                            options.row_group_rows, _rejected_into(rejects, options, result))
+    rejects = _ShardWriter(
+        layout,
+        layout.rejects(name),
+        REJECT_SHARD_SCHEMA,
+        options.row_group_rows,
+        _scrubbed_into(lambda: rejects, result),
+    )
+    articles = _ShardWriter(
+        layout,
+        layout.articles(name),
+        ARTICLE_SHARD_SCHEMA,
+        options.row_group_rows,
+        _rejected_into(rejects, options, result),
+    )
     try:
         _extract_file(location, warc_path, options, articles, rejects, result)
         articles.commit()
@@ -163,10 +180,16 @@ def process_input(location: str, out: str, options: ShardOptions) -> ShardResult
     return result
 
 
-def _extract_file(location: str, warc_path: str, options: ShardOptions, articles: _ShardWriter,
-                  rejects: _ShardWriter, result: ShardResult) -> None:
+def _extract_file(
+    location: str,
+    warc_path: str,
+    options: ShardOptions,
+    articles: _ShardWriter,
+    rejects: _ShardWriter,
+    result: ShardResult,
+) -> None:
     fs, path = filesystem(location)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     last_offset = 0
     local_gz = path if _is_local(fs) and path.endswith(".gz") else None
     with _open(fs, path) as stream:
@@ -191,7 +214,9 @@ def _extract_file(location: str, warc_path: str, options: ShardOptions, articles
                     row = R.article_row(capture, outcome, version(), now)
                 except Exception as exc:  # e.g. a lone surrogate the body hash cannot encode
                     result.errors += 1
-                    outcome = Drop(f"error: unstorable article: {type(exc).__name__}: {str(exc)[:200]}")
+                    outcome = Drop(
+                        f"error: unstorable article: {type(exc).__name__}: {str(exc)[:200]}"
+                    )
                 else:
                     articles.add(_with_provenance(row, warc_path, record))
                     result.articles += 1
@@ -210,13 +235,18 @@ def _rejected_into(rejects: _ShardWriter, options: ShardOptions, result: ShardRe
         result.rejects += 1
         result.errors += 1
         _count(result, "error")
-        rejects.add({
-            "capture_id": row["capture_id"], "url": row["url"], "source": row["source"],
-            "reason": f"error: unstorable article: {type(exc).__name__}: {str(exc)[:200]}",
-            "extractor_version": row["extractor_version"], "run_id": options.batch_id,
-            "rejected_at": row["extracted_at"],
-            **{name: row[name] for name, _ in PROVENANCE},
-        })
+        rejects.add(
+            {
+                "capture_id": row["capture_id"],
+                "url": row["url"],
+                "source": row["source"],
+                "reason": f"error: unstorable article: {type(exc).__name__}: {str(exc)[:200]}",
+                "extractor_version": row["extractor_version"],
+                "run_id": options.batch_id,
+                "rejected_at": row["extracted_at"],
+                **{name: row[name] for name, _ in PROVENANCE},
+            }
+        )
 
     return on_bad_row
 
@@ -225,8 +255,10 @@ def _scrubbed_into(writer: Callable[[], _ShardWriter], result: ShardResult):
     """A rejects row Arrow cannot store is kept with its strings made valid UTF-8."""
 
     def on_bad_row(row: dict[str, Any], exc: Exception) -> None:
-        clean = {k: v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v
-                 for k, v in row.items()}
+        clean = {
+            k: v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) else v
+            for k, v in row.items()
+        }
         try:
             pa.Table.from_pylist([clean], schema=REJECT_SHARD_SCHEMA)
         except _UNSTORABLE:
@@ -296,8 +328,9 @@ def _with_provenance(row: dict[str, Any], warc_path: str, record: WarcRecord) ->
     return row
 
 
-def _torn_row(warc_path: str, offset: int, options: ShardOptions, exc: Exception,
-              now: datetime) -> dict[str, Any]:
+def _torn_row(
+    warc_path: str, offset: int, options: ShardOptions, exc: Exception, now: datetime
+) -> dict[str, Any]:
     return {
         "capture_id": stable_id(f"{warc_path}:torn:{offset}"),
         "url": warc_path,

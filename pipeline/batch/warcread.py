@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import BinaryIO, Iterator
+from datetime import UTC, datetime
+from typing import BinaryIO
 
 from pipeline.captures import content_type_of
 from pipeline.models import Capture, stable_id
@@ -146,8 +147,9 @@ class TornArchive(Exception):
         self.offset = offset
 
 
-def iter_checked(stream: BinaryIO, reader: str = "auto", local_gz: str | None = None
-                 ) -> Iterator[WarcRecord]:
+def iter_checked(
+    stream: BinaryIO, reader: str = "auto", local_gz: str | None = None
+) -> Iterator[WarcRecord]:
     """`iter_records`, but a record cut short at a torn end is never handed out.
 
     Both readers stop quietly at a truncated gzip member (and may hand out its partial body),
@@ -204,6 +206,6 @@ def to_capture(record: WarcRecord, warc_path: str, source: str) -> Capture:
 
 def _parse_date(value: str) -> datetime:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)  # 3.11 reads the trailing Z
     except ValueError:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
