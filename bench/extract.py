@@ -72,12 +72,15 @@ def peers() -> dict:
 def cv_extractors(pages, folds: int) -> dict[str, object]:
     """One extractor per held-out page: the model of the fold that did not train on it."""
     sys.path.insert(0, str(ROOT / "scripts"))
-    from train_clutter import fit, page_data
+    from train_clutter import fit, page_data, with_threshold
 
     from pipeline.extract.html import extract_html
+    from pipeline.extract.model import load_model
 
+    threshold = load_model().threshold_body  # as shipped (chosen by cross-validation)
     data = [page_data(p)[0] for p in pages]
-    models = [fit([d for i, d in enumerate(data) if i % folds != f]) for f in range(folds)]
+    models = [with_threshold(fit([d for i, d in enumerate(data) if i % folds != f]), threshold)
+              for f in range(folds)]
     by_id = {p.id: models[i % folds] for i, p in enumerate(pages)}
     return by_id, extract_html
 

@@ -40,9 +40,12 @@ def prepare(html: str) -> Prepared:
     return Prepared(page.blocks, page_features(page.blocks), page.pruned, tree)
 
 
-def _reason(block: Block) -> str:
+def _reason(block: Block, listed: bool = False) -> str:
+    """The clutter kind to report for a cut block: its phrase, its container's name, its links."""
     if block.kind:
         return block.kind
+    if listed:
+        return "related"
     names = block.near_names
     for word, reason in (("comment", "comments"), ("share", "share"), ("social", "share"), ("related", "related"),
                          ("author", "author-bio"), ("bio", "author-bio"), ("newsletter", "newsletter"),
@@ -112,7 +115,7 @@ def extract_html(html: str, *, url: str | None = None, model: TreeModel | None =
     body_parts: list[str] = []
     removed = list(doc.pruned)
     for i, (block, is_body) in enumerate(zip(doc.blocks, keep)):
-        reason = None if is_body else _reason(block)
+        reason = None if is_body else _reason(block, listed=bool(doc.X[i, LISTING_COLUMN]))
         if is_body:
             if i in again:
                 reason = "duplicate"
