@@ -9,6 +9,8 @@ and dateline become fields.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,77 +56,94 @@ def extract_text(text: str, *, url: str | None = None, model: TreeModel | None =
     del blocks[MAX_LINES:]
     if not blocks:
         return Drop("empty")
-    n = len(blocks)
     model = model or load_model(TEXT_MODEL_PATH)
     label_kinds(blocks)
     proba = model.predict_proba(page_features(blocks))
     texts = [b.text for b in blocks]
-    counts: dict[str, int] = {}
-    for t in texts:
-        counts[t] = counts.get(t, 0) + 1
-    reasons: list[str | None] = [None] * n
+    reasons = _rule_reasons(blocks)
+    description = _standfirst(texts, reasons)
+    core = [i for i, t in enumerate(texts) if reasons[i] is None and _is_prose(t) and proba[i] >= CORE_PROBA]
+    if not core:
+        return Drop("no-main-content")
+    first, last = _grow(core[0], core[-1], texts, reasons, proba)
+    for i in range(first, last + 1):  # a listing header inside the story is cut; its lines are judged alone
+        if LISTING_HEADERS.match(texts[i]) and reasons[i] is None:
+            reasons[i] = "related"
+    context = _Context(title=_pick_title(texts[:first], reasons), author=find_author(texts, first, last),
+                       body_sample=" ".join(texts[j] for j in core[:5]))
+    body: list[str] = []
+    removed: list[Removed] = []
+    in_listing = False
     for i, t in enumerate(texts):
-        kind = blocks[i].kind if len(t) < 300 else long_block_kind(t)
+        in_listing = in_listing or (i > last and reasons[i] == "related")
+        reason = reasons[i] or (_outside_reason(t, context, in_listing) if i < first or i > last
+                                else _inside_reason(t, context))
+        if reason is None:
+            body.append(t)
+        else:
+            removed.append(Removed(t, reason))
+    body_text = "\n\n".join(body)
+    return Article(
+        body=body_text,
+        title=context.title,
+        author=context.author,
+        published=find_date(texts[:first]),
+        language=detect_language(body_text),
+        description=description,
+        canonical_url=url if url and not url.startswith("file:") else None,
+        removed=removed + overflow,
+    )
+
+
+CORE_PROBA = 0.5
+
+
+@dataclass(slots=True, frozen=True)
+class _Context:
+    title: str | None
+    author: str | None
+    body_sample: str  # the first story paragraphs, to tell a foreign script
+
+
+def _rule_reasons(blocks: list[Block]) -> list[str | None]:
+    """Per line, the clutter kind that rules name: phrases, widget labels, paragraphs printed twice."""
+    counts = Counter(b.text for b in blocks)
+    reasons: list[str | None] = []
+    for b in blocks:
+        t = b.text
+        kind = b.kind if len(t) < 300 else long_block_kind(t)
         if kind is None and WIDGET_LABELS.match(t):
             kind = "author-bio" if "author" in t.lower() else "chrome"
         if kind is None and counts[t] > 1 and _is_prose(t):
             kind = "author-bio"  # a paragraph printed twice is a widget (author box), not the story
-        reasons[i] = kind
-    # standfirst boxes: a label line ("Summary") and the paragraph under it
+        reasons.append(kind)
+    return reasons
+
+
+def _standfirst(texts: list[str], reasons: list[str | None]) -> str | None:
+    """Standfirst boxes: a label line ("Summary") and the paragraph under it; the first is the description."""
     description = None
     for i, t in enumerate(texts[:-1]):
         if STANDFIRST_LABELS.match(t) and reasons[i + 1] is None:
             reasons[i] = "chrome"
             reasons[i + 1] = "standfirst"
             description = description or texts[i + 1]
-    core = [i for i in range(n) if reasons[i] is None and _is_prose(texts[i]) and proba[i] >= 0.5]
-    if not core:
-        return Drop("no-main-content")
-    first, last = _grow(core[0], core[-1], texts, reasons, proba)
-    # listings: a listing header, and the short lines under it, end the story when no body follows
-    for i in range(first, last + 1):
-        if LISTING_HEADERS.match(texts[i]) and reasons[i] is None:
-            reasons[i] = "related"
-    head = texts[:first]
-    title = _pick_title(head, reasons)
-    author = find_author(texts, first, last)
-    published = find_date(head)
-    body_sample = " ".join(texts[j] for j in core[:5])
-    body: list[str] = []
-    removed: list[Removed] = []
-    in_listing = False
-    for i, t in enumerate(texts):
-        reason = reasons[i]
-        in_listing = in_listing or (i > last and reason == "related")
-        if reason is None:
-            if i < first or i > last:
-                reason = _outside_reason(t, title, author, in_listing, body_sample)
-            elif title and t == title:
-                reason = "title"
-            elif is_byline(t):
-                reason = "byline"
-            elif author and t == author:
-                reason = "author-bio"
-            elif _foreign_script(t, body_sample):
-                reason = "cross-promo"
-            elif not _is_prose(t) and _words(t) <= 3 and (t.isdigit() or t.islower()):
-                reason = "share"  # counters and tag chips ("37", "putin")
-        if reason is None:
-            body.append(t)
-        else:
-            removed.append(Removed(t, reason))
-    body_text = "\n\n".join(body)
-    removed.extend(overflow)
-    return Article(
-        body=body_text,
-        title=title,
-        author=author,
-        published=published,
-        language=detect_language(body_text),
-        description=description,
-        canonical_url=url if url and not url.startswith("file:") else None,
-        removed=removed,
-    )
+    return description
+
+
+def _inside_reason(t: str, context: _Context) -> str | None:
+    """Why a line inside the story is cut, or None when it is story."""
+    if context.title and t == context.title:
+        return "title"
+    if is_byline(t):
+        return "byline"
+    if context.author and t == context.author:
+        return "author-bio"
+    if _foreign_script(t, context.body_sample):
+        return "cross-promo"
+    if not _is_prose(t) and _words(t) <= 3 and (t.isdigit() or t.islower()):
+        return "share"  # counters and tag chips ("37", "putin")
+    return None
 
 
 GROW_PROBA = 0.1  # prose next to the story is story unless a rule names it
@@ -156,8 +175,9 @@ def _pick_title(head: list[str], reasons: list[str | None]) -> str | None:
     return best
 
 
-def _outside_reason(t: str, title: str | None, author: str | None, in_listing: bool, body_sample: str) -> str:
+def _outside_reason(t: str, context: _Context, in_listing: bool) -> str:
     """Why a line before or after the story is cut."""
+    title, author = context.title, context.author
     if title and t == title:
         return "title"
     if is_byline(t):
@@ -168,7 +188,7 @@ def _outside_reason(t: str, title: str | None, author: str | None, in_listing: b
         return "author-bio"
     if LISTING_HEADERS.match(t) or in_listing:
         return "related"
-    if _foreign_script(t, body_sample):
+    if _foreign_script(t, context.body_sample):
         return "cross-promo"
     if _words(t) <= 2 and (t.isdigit() or t.islower()):
         return "share"
