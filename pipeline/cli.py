@@ -149,6 +149,10 @@ def sql_command(query: str, db_path: Path, as_json: bool) -> None:
 
     try:
         with Warehouse(db_path).connect(read_only=True) as con:
+            if "fts_main_articles" in query:  # the search index's macros need the extension
+                from pipeline.store.search import load_fts
+
+                load_fts(con)
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()

@@ -97,3 +97,10 @@ def test_the_extension_loads_from_the_package_file() -> None:
     con = duckdb.connect()
     S.load_fts(con)
     assert con.execute("SELECT stem('deliveries', 'porter')").fetchone()[0] == "deliveri"
+
+
+def test_pipeline_sql_can_call_the_index_macro(seeds_db: Path) -> None:
+    result = run_cli("sql", "SELECT count(*) AS n FROM (SELECT fts_main_articles.match_bm25(id, 'S-400') "
+                     "AS s FROM articles) WHERE s IS NOT NULL", "--db", str(seeds_db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["n"] >= 2
