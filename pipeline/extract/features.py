@@ -63,11 +63,17 @@ N_FEATURES = N_OWN + 2 * N_NEIGHBOUR + 2
 _HEADING_COL = N_TEXT + len(KINDS)  # first tag column; h1..h4 follow p
 
 
-def _name_vector(names: frozenset[str], cache: dict) -> np.ndarray:
+def _name_vector(names: frozenset[str], cache: dict, token_cache: dict) -> np.ndarray:
+    """Which NAME_WORDS occur inside any class/id token (per set of tokens, from per-token vectors)."""
     vec = cache.get(names)
     if vec is None:
-        joined = " " + " ".join(names) + " "
-        vec = np.fromiter((w in joined for w in NAME_WORDS), dtype=np.float32, count=len(NAME_WORDS))
+        vec = np.zeros(len(NAME_WORDS), dtype=np.float32)
+        for token in names:
+            tv = token_cache.get(token)
+            if tv is None:
+                tv = np.fromiter((w in token for w in NAME_WORDS), dtype=np.float32, count=len(NAME_WORDS))
+                token_cache[token] = tv
+            np.maximum(vec, tv, out=vec)
         cache[names] = vec
     return vec
 
@@ -138,6 +144,7 @@ def page_features(blocks: list[Block]) -> np.ndarray:
                 if held[a] >= 0.5 * total_prose and depth > best_depth:
                     main, best_depth = a, depth
     name_cache: dict = {}
+    token_cache: dict = {}
     seen_chars = 0
     k = N_TEXT
     for i, b in enumerate(blocks):
@@ -153,9 +160,9 @@ def page_features(blocks: list[Block]) -> np.ndarray:
             if t in path:
                 row[o + j] = 1
         o += len(PATH_TAGS)
-        row[o : o + len(NAME_WORDS)] = _name_vector(b.names, name_cache)
+        row[o : o + len(NAME_WORDS)] = _name_vector(b.names, name_cache, token_cache)
         o += len(NAME_WORDS)
-        row[o : o + len(NAME_WORDS)] = _name_vector(b.near_names, name_cache)
+        row[o : o + len(NAME_WORDS)] = _name_vector(b.near_names, name_cache, token_cache)
         o += len(NAME_WORDS)
         parent = b.ancestors[-1] if b.ancestors else None
         grand = b.ancestors[-2] if len(b.ancestors) > 1 else None
