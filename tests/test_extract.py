@@ -64,3 +64,11 @@ def test_too_short_is_dropped():
 )
 def test_decode_html(body, content_type, expected):
     assert decode_html(body, content_type) == expected
+
+
+def test_text_story_sentence_naming_a_donation_is_kept():
+    line = "The council said it would donate the old depot site to the school, which has no playground."
+    text = f"Trams reach the north\n\n{PARA}\n\n{line}\n\nOpponents said the {PARA.lower()}\n\nDonate now"
+    result = extract(text, kind="text")
+    assert line in result.body
+    assert "Donate now" not in result.body

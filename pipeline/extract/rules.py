@@ -66,6 +66,12 @@ _START_RE = _combine(_START)
 _ANYWHERE_RE = _combine(_ANYWHERE)
 
 
+def start_kind(text: str) -> str | None:
+    """The clutter kind named by how a block starts ("Read more:", "Comments", "Share"), or None."""
+    m = _START_RE.match(text.strip())
+    return m.lastgroup.replace("_", "-") if m else None
+
+
 def clutter_kind(text: str) -> str | None:
     """The clutter kind a block's text names outright, or None."""
     stripped = text.strip()
@@ -115,8 +121,15 @@ def appeal_hits(text: str) -> int:
     return len({m.group(0).lower() for m in _APPEAL.finditer(text)})
 
 
+_SIGNUP = re.compile(r"delivered (?:straight |right )?to your inbox|sign up for (?:our|the) \w+ newsletter"
+                     r"|subscribe to our|we don.t spam|in (?:ihrem|ihr) postfach|dans votre boîte mail"
+                     r"|suscríbete|iscriviti alla|schrijf je .{0,20}in|assine grátis|unsubscribe at any time", re.I)
+
+
 def long_block_kind(text: str) -> str | None:
-    """Clutter kind of a long block: only when several phrases of one kind agree."""
+    """Clutter kind of a paragraph: only unmistakable sign-up lines, or several phrases of one kind."""
+    if _SIGNUP.search(text):
+        return "newsletter"
     if appeal_hits(text) >= 2:
         return "donation"
     if legal_hits(text) >= 2:

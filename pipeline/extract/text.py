@@ -18,7 +18,7 @@ from pipeline.extract.blocks import Block
 from pipeline.extract.features import label_kinds, page_features
 from pipeline.extract.langid import detect_language
 from pipeline.extract.model import TEXT_MODEL_PATH, TreeModel, load_model
-from pipeline.extract.rules import LISTING_HEADERS, STANDFIRST_LABELS, WIDGET_LABELS, long_block_kind
+from pipeline.extract.rules import LISTING_HEADERS, STANDFIRST_LABELS, WIDGET_LABELS, long_block_kind, start_kind
 from pipeline.extract.textmeta import find_author, find_date, is_byline, is_dateline
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
@@ -111,7 +111,8 @@ def _rule_reasons(blocks: list[Block]) -> list[str | None]:
     reasons: list[str | None] = []
     for b in blocks:
         t = b.text
-        kind = b.kind if len(t) < 300 else long_block_kind(t)
+        # a story sentence may mention a donation or a cookie: prose needs the stricter test
+        kind = start_kind(t) or long_block_kind(t) if len(t) >= 300 or _is_prose(t) else b.kind
         if kind is None and WIDGET_LABELS.match(t):
             kind = "author-bio" if "author" in t.lower() else "chrome"
         if kind is None and counts[t] > 1 and _is_prose(t):
