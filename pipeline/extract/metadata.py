@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 _ARTICLE_TYPES = re.compile(r"article|posting|report|blog|news", re.I)
+_DATE_KEYS = ("article:published_time", "datepublished", "date", "pubdate", "publishdate", "dc.date",
+              "dc.date.issued", "sailthru.date", "parsely-pub-date", "og:published_time", "article.published")
 _TITLE_SPLIT = re.compile(r"\s+[|–—·•:-]\s+")
 
 
@@ -112,8 +114,11 @@ def html_metadata(tree, url: str | None = None) -> Metadata:
     if author and author.startswith("http"):
         author = None
     md.author = author
-    md.published = md.published or parse_date(meta.get("article:published_time") or meta.get("date")
-                                              or meta.get("pubdate") or meta.get("datepublished"))
+    md.published = md.published or parse_date(next((meta[k] for k in _DATE_KEYS if meta.get(k)), None))
+    if md.published is None:
+        node = tree.css_first("time[datetime], [itemprop=datePublished]")
+        if node is not None:
+            md.published = parse_date(node.attributes.get("datetime") or node.attributes.get("content"))
     md.description = md.description or _clean(meta.get("og:description")) or _clean(meta.get("description"))
     md.site_name = md.site_name or _clean(meta.get("og:site_name"))
     canonical = tree.css_first('link[rel="canonical"]')
