@@ -5,7 +5,9 @@ PipelineError
  ├── LockedError        another run holds the lock
  ├── WarehouseBusyError the database file is held by another writer past our retries
  ├── CaptureError       a WARC capture cannot be read back
- └── DiscoveryError     a feed, sitemap or section page cannot be parsed (names URL and why)
+ ├── DiscoveryError     a feed, sitemap or section page cannot be parsed (names URL and why)
+ └── BatchError         a batch job cannot start (pipeline/batch/errors.py)
+      └── EngineUnavailable  the chosen engine is not installed (ray)
 """
 
 
