@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate import Score, load_gold, score_page  # noqa: E402
-from pipeline.models import Article  # noqa: E402
+from pipeline.evaluate import Score, load_gold, score_page
+from pipeline.models import Article
 
 
 def _text(body: str | None) -> Article:
@@ -41,7 +41,21 @@ def peers() -> dict:
     from pipeline.extract import extract
 
     stoplist = justext.get_stoplist("English")
-    block_tags = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "blockquote", "pre"}
+    block_tags = {
+        "p",
+        "div",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "br",
+        "tr",
+        "blockquote",
+        "pre",
+    }
 
     def readability(html: str, url: str | None) -> Article:
         summary = Document(html).summary(html_partial=True)
@@ -58,14 +72,17 @@ def peers() -> dict:
     return {
         "pipeline (this project)": lambda html, url: extract(html, url=url, kind="html"),
         "trafilatura, include_comments=False": lambda html, url: _text(
-            trafilatura.extract(html, url=url, include_comments=False)),
+            trafilatura.extract(html, url=url, include_comments=False)
+        ),
         "trafilatura, favor_precision": lambda html, url: _text(
-            trafilatura.extract(html, url=url, favor_precision=True)),
+            trafilatura.extract(html, url=url, favor_precision=True)
+        ),
         "trafilatura, defaults": lambda html, url: _text(trafilatura.extract(html, url=url)),
         "readability-lxml": readability,
         "jusText (English stoplist)": jus,
         "resiliparse, main_content": lambda html, url: _text(
-            extract_plain_text(HTMLTree.parse(html), main_content=True)),
+            extract_plain_text(HTMLTree.parse(html), main_content=True)
+        ),
     }
 
 
@@ -79,8 +96,10 @@ def cv_extractors(pages, folds: int) -> dict[str, object]:
 
     threshold = load_model().threshold_body  # as shipped (chosen by cross-validation)
     data = [page_data(p)[0] for p in pages]
-    models = [with_threshold(fit([d for i, d in enumerate(data) if i % folds != f]), threshold)
-              for f in range(folds)]
+    models = [
+        with_threshold(fit([d for i, d in enumerate(data) if i % folds != f]), threshold)
+        for f in range(folds)
+    ]
     by_id = {p.id: models[i % folds] for i, p in enumerate(pages)}
     return by_id, extract_html
 
@@ -95,11 +114,13 @@ def run(gold: Path, folds: int) -> list[Score]:
         by_id, extract_html = cv_extractors(pages, folds)
         name = f"pipeline, {folds}-fold cross-validated"
         names.insert(1, name)
-        extractors[name] = lambda html, url, _id=None: None  # placeholder; called below with the page id
+        extractors[name] = lambda html, url, _id=None: (
+            None
+        )  # placeholder; called below with the page id
     scores = {n: Score(n) for n in names}
     for k, page in enumerate(pages):
         html = decode_input(page.content)
-        order = names[k % len(names):] + names[: k % len(names)]
+        order = names[k % len(names) :] + names[: k % len(names)]
         for name in order:
             start = time.perf_counter()
             if name.startswith("pipeline, ") and folds > 1:
@@ -110,19 +131,34 @@ def run(gold: Path, folds: int) -> list[Score]:
                 except Exception:  # noqa: BLE001 - a peer failing on a page scores zero there
                     result = _text("")
             ms = (time.perf_counter() - start) * 1000
-            scores[name].pages.append(score_page(page, result if isinstance(result, Article) else _text(""), ms))
+            scores[name].pages.append(
+                score_page(page, result if isinstance(result, Article) else _text(""), ms)
+            )
     return sorted(scores.values(), key=lambda s: -s.f1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, default=ROOT.parent / "shared" / "bench" / "scrapinghub")
-    parser.add_argument("--cv", type=int, default=5, help="folds for the cross-validated row (0: skip)")
+    parser.add_argument(
+        "--gold", type=Path, default=ROOT.parent / "shared" / "bench" / "scrapinghub"
+    )
+    parser.add_argument(
+        "--cv", type=int, default=5, help="folds for the cross-validated row (0: skip)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     scores = run(args.gold, args.cv)
-    rows = [{"extractor": s.name, "precision": round(s.precision, 4), "recall": round(s.recall, 4),
-             "f1": round(s.f1, 4), "ms_median": round(s.median_ms, 2), "pages": len(s.pages)} for s in scores]
+    rows = [
+        {
+            "extractor": s.name,
+            "precision": round(s.precision, 4),
+            "recall": round(s.recall, 4),
+            "f1": round(s.f1, 4),
+            "ms_median": round(s.median_ms, 2),
+            "pages": len(s.pages),
+        }
+        for s in scores
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -146,22 +146,36 @@ def load_scrapinghub(root: Path) -> Iterator[GoldPage]:
         path = root / "html" / f"{page_id}.html.gz"
         if path.exists():
             item = truth[page_id]
-            yield GoldPage(page_id, gzip.decompress(path.read_bytes()), item["articleBody"],
-                           url=item.get("url"), kind="html")
+            yield GoldPage(
+                page_id,
+                gzip.decompress(path.read_bytes()),
+                item["articleBody"],
+                url=item.get("url"),
+                kind="html",
+            )
 
 
 def load_fixtures(root: Path) -> Iterator[GoldPage]:
     for expected in sorted(root.rglob("*.expected.json")):
         stem = expected.name[: -len(".expected.json")]
-        inputs = [p for p in expected.parent.glob(stem + ".*") if p.suffix in (".html", ".htm", ".txt")]
+        inputs = [
+            p for p in expected.parent.glob(stem + ".*") if p.suffix in (".html", ".htm", ".txt")
+        ]
         if not inputs:
             continue
         gold = json.loads(expected.read_text(encoding="utf-8"))
         source = inputs[0]
-        yield GoldPage(str(source.relative_to(root)), source.read_bytes(), gold["body"],
-                       url=gold.get("url"), kind="text" if source.suffix == ".txt" else "html",
-                       title=gold.get("title"), author=gold.get("author"), line_labelled=True,
-                       tolerated=tuple(gold.get("tolerated", ())))
+        yield GoldPage(
+            str(source.relative_to(root)),
+            source.read_bytes(),
+            gold["body"],
+            url=gold.get("url"),
+            kind="text" if source.suffix == ".txt" else "html",
+            title=gold.get("title"),
+            author=gold.get("author"),
+            line_labelled=True,
+            tolerated=tuple(gold.get("tolerated", ())),
+        )
 
 
 def load_gold(root: Path) -> list[GoldPage]:
@@ -195,7 +209,9 @@ def pipeline_extractor(page: GoldPage) -> ExtractResult:
     return extract(page.content, url=page.url, kind=page.kind)
 
 
-def evaluate(pages: Iterable[GoldPage], extractor: Extractor = pipeline_extractor, name: str = "pipeline") -> Score:
+def evaluate(
+    pages: Iterable[GoldPage], extractor: Extractor = pipeline_extractor, name: str = "pipeline"
+) -> Score:
     score = Score(name)
     for page in pages:
         start = time.perf_counter()
@@ -209,9 +225,14 @@ DEFAULT_GOLD = ("fixtures", "../shared/bench/scrapinghub")
 
 
 @click.command("eval")
-@click.option("--gold", "gold_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Gold directory (ScrapingHub layout or fixtures with *.expected.json); repeatable. "
-                   "Default: fixtures/ and ../shared/bench/scrapinghub/ when present.")
+@click.option(
+    "--gold",
+    "gold_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Gold directory (ScrapingHub layout or fixtures with *.expected.json); repeatable. "
+    "Default: fixtures/ and ../shared/bench/scrapinghub/ when present.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print scores as JSON instead of a table.")
 def eval_command(gold_dirs: tuple[Path, ...], as_json: bool) -> None:
     """Score extraction against gold bodies: shingle P/R/F1, clutter lines left, body lines lost."""
@@ -223,7 +244,9 @@ def eval_command(gold_dirs: tuple[Path, ...], as_json: bool) -> None:
     scores = []
     for root in dirs:
         pages = load_gold(root)
-        scores.append(evaluate(track(pages, description=f"extracting {root}", transient=True), name=str(root)))
+        scores.append(
+            evaluate(track(pages, description=f"extracting {root}", transient=True), name=str(root))
+        )
     rows = [_row(s) for s in scores]
     if as_json:
         click.echo(json.dumps(rows, indent=2))

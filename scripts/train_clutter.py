@@ -22,16 +22,24 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate import GoldPage, load_gold, shingles, tokenize  # noqa: E402
-from pipeline.extract import html as html_path  # noqa: E402
-from pipeline.extract.core import decode_input  # noqa: E402
-from pipeline.extract.blocks import Block  # noqa: E402
-from pipeline.extract.features import label_kinds, page_features  # noqa: E402
-from pipeline.extract.model import MODEL_PATH, TEXT_MODEL_PATH, TreeModel  # noqa: E402
+from pipeline.evaluate import GoldPage, load_gold, shingles, tokenize
+from pipeline.extract import html as html_path
+from pipeline.extract.blocks import Block
+from pipeline.extract.core import decode_input
+from pipeline.extract.features import label_kinds, page_features
+from pipeline.extract.model import MODEL_PATH, TEXT_MODEL_PATH, TreeModel
 
 SCRAPINGHUB = ROOT.parent / "shared" / "bench" / "scrapinghub"
-PARAMS = dict(max_iter=100, learning_rate=0.15, max_leaf_nodes=15, max_depth=5, min_samples_leaf=20, l2_regularization=1.0,
-              early_stopping=False, random_state=0)
+PARAMS = dict(
+    max_iter=100,
+    learning_rate=0.15,
+    max_leaf_nodes=15,
+    max_depth=5,
+    min_samples_leaf=20,
+    l2_regularization=1.0,
+    early_stopping=False,
+    random_state=0,
+)
 
 
 @dataclass
@@ -74,7 +82,10 @@ def as_text(d: PageData, blocks) -> PageData:
 
 def _fit_trees(Xs: list[np.ndarray], data: list[PageData]) -> dict:
     clf = HistGradientBoostingClassifier(**PARAMS).fit(
-        np.concatenate(Xs), np.concatenate([d.y for d in data]), sample_weight=np.concatenate([d.w for d in data]))
+        np.concatenate(Xs),
+        np.concatenate([d.y for d in data]),
+        sample_weight=np.concatenate([d.w for d in data]),
+    )
     return export(clf)
 
 
@@ -93,15 +104,23 @@ def export(clf) -> dict:
         nodes = predictor.nodes
         leaf = nodes["is_leaf"].astype(bool)
         idx = np.arange(len(nodes))
-        trees.append({
-            "feature": np.where(leaf, 0, nodes["feature_idx"]).tolist(),
-            "threshold": [float(t) if not lf else 0.0 for t, lf in zip(nodes["num_threshold"], leaf)],
-            "left": np.where(leaf, idx, nodes["left"]).tolist(),
-            "right": np.where(leaf, idx, nodes["right"]).tolist(),
-            "value": [round(float(v), 6) if lf else 0.0 for v, lf in zip(nodes["value"], leaf)],
-        })
+        trees.append(
+            {
+                "feature": np.where(leaf, 0, nodes["feature_idx"]).tolist(),
+                "threshold": [
+                    float(t) if not lf else 0.0 for t, lf in zip(nodes["num_threshold"], leaf)
+                ],
+                "left": np.where(leaf, idx, nodes["left"]).tolist(),
+                "right": np.where(leaf, idx, nodes["right"]).tolist(),
+                "value": [round(float(v), 6) if lf else 0.0 for v, lf in zip(nodes["value"], leaf)],
+            }
+        )
         depth = max(depth, int(nodes["depth"].max()))
-    return {"baseline": float(np.ravel(clf._baseline_prediction)[0]), "depth": depth, "trees": trees}
+    return {
+        "baseline": float(np.ravel(clf._baseline_prediction)[0]),
+        "depth": depth,
+        "trees": trees,
+    }
 
 
 DEFAULT_THRESHOLD = 0.5
@@ -119,15 +138,22 @@ def cross_validate(data: list[PageData], folds: int) -> float:
         model = fit(train)
         for t in THRESHOLDS:
             m = with_threshold(model, t)
-            s = evaluate(test, lambda p, m=m: html_path.extract_html(decode_input(p.content), url=p.url, model=m))
+            s = evaluate(
+                test,
+                lambda p, m=m: html_path.extract_html(decode_input(p.content), url=p.url, model=m),
+            )
             scored[t].extend(s.pages)
             if t == DEFAULT_THRESHOLD:
-                print(f"fold {fold}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}", flush=True)
+                print(
+                    f"fold {fold}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}", flush=True
+                )
     cv = {t: Score(f"cv@{t}", pages) for t, pages in scored.items()}
     for t, s in cv.items():
         print(f"{folds}-fold CV, threshold {t}: P {s.precision:.4f} R {s.recall:.4f} F1 {s.f1:.4f}")
     worst = sorted(cv[DEFAULT_THRESHOLD].pages, key=lambda p: min(p.precision, p.recall))[:12]
-    print("worst pages:", ", ".join(f"{p.id[:8]} P{p.precision:.2f} R{p.recall:.2f}" for p in worst))
+    print(
+        "worst pages:", ", ".join(f"{p.id[:8]} P{p.precision:.2f} R{p.recall:.2f}" for p in worst)
+    )
     return max(cv, key=lambda t: (round(cv[t].f1, 4), -abs(t - DEFAULT_THRESHOLD)))
 
 
@@ -140,14 +166,16 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    from pipeline.evaluate import evaluate
 
     pages = load_gold(SCRAPINGHUB)
     both = [page_data(p) for p in pages]
     data = [d for d, _ in both]
     text_data = [t for _, t in both]
-    print(f"{len(pages)} pages, {sum(len(d.y) for d in data)} blocks, "
-          f"{int(sum(d.y.sum() for d in data))} body", flush=True)
+    print(
+        f"{len(pages)} pages, {sum(len(d.y) for d in data)} blocks, "
+        f"{int(sum(d.y.sum() for d in data))} body",
+        flush=True,
+    )
     threshold = DEFAULT_THRESHOLD
     if args.folds > 1:
         threshold = cross_validate(data, args.folds)

@@ -12,14 +12,44 @@ from pipeline.extract import extract
 from pipeline.models import Article, Drop
 
 TIME_BOUND_S = 2.0
-FIXTURE = (Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "en_harbour.html").read_text("utf-8")
+FIXTURE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "en_harbour.html"
+).read_text("utf-8")
 # load the models and the language identifier once, outside the timed calls
 extract(FIXTURE)
-extract("A first line of text.\n\n" + "A sentence of plain words for the text model to read. " * 5, kind="text")
+extract(
+    "A first line of text.\n\n" + "A sentence of plain words for the text model to read. " * 5,
+    kind="text",
+)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-TAGS = ["div", "p", "span", "a", "article", "nav", "footer", "aside", "li", "ul", "h1", "h2", "table", "td",
-        "script", "style", "br", "img", "form", "section", "b", "i", "iframe", "svg", "template"]
+TAGS = [
+    "div",
+    "p",
+    "span",
+    "a",
+    "article",
+    "nav",
+    "footer",
+    "aside",
+    "li",
+    "ul",
+    "h1",
+    "h2",
+    "table",
+    "td",
+    "script",
+    "style",
+    "br",
+    "img",
+    "form",
+    "section",
+    "b",
+    "i",
+    "iframe",
+    "svg",
+    "template",
+]
 ATTRS = ["class", "id", "role", "href", "style", "itemprop", "aria-label", "data-x"]
 
 
@@ -41,9 +71,14 @@ def html_trees(draw, depth=0):
     tag = draw(st.sampled_from(TAGS))
     attrs = draw(st.dictionaries(st.sampled_from(ATTRS), st.text(max_size=30), max_size=3))
     attr_text = "".join(f' {k}="{v}"' for k, v in attrs.items())
-    children = draw(st.lists(
-        st.one_of(st.text(max_size=80), html_trees(depth + 1)) if depth < 4 else st.text(max_size=80),
-        max_size=4))
+    children = draw(
+        st.lists(
+            st.one_of(st.text(max_size=80), html_trees(depth + 1))
+            if depth < 4
+            else st.text(max_size=80),
+            max_size=4,
+        )
+    )
     close = draw(st.booleans())  # unclosed tags too
     return f"<{tag}{attr_text}>" + "".join(children) + (f"</{tag}>" if close else "")
 
@@ -67,15 +102,24 @@ def test_random_html(html):
 
 
 @SETTINGS
-@given(st.integers(min_value=0, max_value=len(FIXTURE)), st.integers(min_value=0, max_value=len(FIXTURE)))
+@given(
+    st.integers(min_value=0, max_value=len(FIXTURE)),
+    st.integers(min_value=0, max_value=len(FIXTURE)),
+)
 def test_truncated_html(start, length):
     checked(FIXTURE[start : start + length])
     checked(FIXTURE[:start].encode("utf-8")[: length or None])
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from(["utf-8", "cp1252", "utf-16", "latin-1", "koi8-r", "shift_jis"]), min_size=1,
-                max_size=4), st.text(min_size=1, max_size=300))
+@given(
+    st.lists(
+        st.sampled_from(["utf-8", "cp1252", "utf-16", "latin-1", "koi8-r", "shift_jis"]),
+        min_size=1,
+        max_size=4,
+    ),
+    st.text(min_size=1, max_size=300),
+)
 def test_mixed_encodings(codecs, text):
     data = b"".join(text.encode(c, errors="replace") for c in codecs)
     checked(b"<html><body><p>" + data + b"</p></body></html>")
@@ -84,7 +128,9 @@ def test_mixed_encodings(codecs, text):
 
 def test_deep_nesting():
     depth = 20000
-    paragraph = "<p>" + "Words that make a plain sentence about the harbour and the storm. " * 8 + "</p>"
+    paragraph = (
+        "<p>" + "Words that make a plain sentence about the harbour and the storm. " * 8 + "</p>"
+    )
     checked("<html><body>" + "<div>" * depth + paragraph + "</div>" * depth + "</body></html>")
     checked("<html><body>" + "<b>" * depth + paragraph)
 
@@ -99,5 +145,13 @@ def test_many_blocks():
 
 
 def test_empty_and_whitespace():
-    for content in (b"", "", " ", "\n\n", b"\xef\xbb\xbf", "<html></html>", "<html><body></body></html>"):
+    for content in (
+        b"",
+        "",
+        " ",
+        "\n\n",
+        b"\xef\xbb\xbf",
+        "<html></html>",
+        "<html><body></body></html>",
+    ):
         assert isinstance(checked(content), Drop)

@@ -15,16 +15,84 @@ from pipeline.models import Removed
 
 # Table cells are not blocks: a row reads as one line, as the benchmark's gold bodies give tables.
 BLOCK_TAGS = frozenset(
-    "p div section article main header footer aside nav h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tr "
-    "tbody thead tfoot blockquote pre figure figcaption form address hr center fieldset details summary "
-    "caption body html".split()
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "tr",
+        "tbody",
+        "thead",
+        "tfoot",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "form",
+        "address",
+        "hr",
+        "center",
+        "fieldset",
+        "details",
+        "summary",
+        "caption",
+        "body",
+        "html",
+    ]
 )
 CELL_TAGS = frozenset({"td", "th"})
 SKIP_TAGS = frozenset(
-    "script style noscript template svg iframe select option textarea input button head meta link object "
-    "embed canvas video audio picture source img map area label title math frame frameset".split()
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "iframe",
+        "select",
+        "option",
+        "textarea",
+        "input",
+        "button",
+        "head",
+        "meta",
+        "link",
+        "object",
+        "embed",
+        "canvas",
+        "video",
+        "audio",
+        "picture",
+        "source",
+        "img",
+        "map",
+        "area",
+        "label",
+        "title",
+        "math",
+        "frame",
+        "frameset",
+    ]
 )
-HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _WS = re.compile(r"\s+")
 
@@ -41,11 +109,20 @@ _PRUNE_NAME = re.compile(
     r"|(navbar|masthead|menu)"
     r"|(author-bio|authorbio|author-box|about-author)"
     r")(?:$|[-_ ])",
-    re.I,
+    re.IGNORECASE,
 )
 # A name match on an element holding this much text is more likely a page wrapper ("has-menu").
 PRUNE_MAX_CHARS = 4000
-_PRUNE_REASONS = ("share", "newsletter", "donation", "related", "comments", "legal", "nav", "author-bio")
+_PRUNE_REASONS = (
+    "share",
+    "newsletter",
+    "donation",
+    "related",
+    "comments",
+    "legal",
+    "nav",
+    "author-bio",
+)
 
 
 @dataclass(slots=True)
@@ -53,7 +130,9 @@ class Block:
     text: str
     tag: str  # block element that holds the text: p, h2, li, td, div, ... ("line" for text dumps)
     path: tuple[str, ...] = ()  # ancestor tags, outermost first
-    names: frozenset[str] = frozenset()  # class/id/role/itemprop tokens of the ancestors (and itself)
+    names: frozenset[str] = (
+        frozenset()
+    )  # class/id/role/itemprop tokens of the ancestors (and itself)
     near_names: frozenset[str] = frozenset()  # tokens of the 3 nearest elements
     ancestors: tuple[int, ...] = ()  # ids of enclosing elements, outermost first
     link_chars: int = 0
@@ -113,8 +192,19 @@ class _Walker:
         link_chars, self.link_chars = self.link_chars, 0
         if text:
             tag, path, names, near, ancestors, table = self.context
-            self.page.blocks.append(Block(text, tag, path, names, near, ancestors,
-                                          min(link_chars, len(text)), len(self.page.blocks), table))
+            self.page.blocks.append(
+                Block(
+                    text,
+                    tag,
+                    path,
+                    names,
+                    near,
+                    ancestors,
+                    min(link_chars, len(text)),
+                    len(self.page.blocks),
+                    table,
+                )
+            )
 
     def run(self, root) -> None:
         # stack of (node, state); state: path, names, near-names list, ancestor ids, in_link, block tag, table
@@ -130,8 +220,14 @@ class _Walker:
                 text = node.text_content
                 if text:
                     if not self.parts:
-                        self.context = (block_tag, path, names, frozenset(t for n in near for t in n), ancestors,
-                                        table)
+                        self.context = (
+                            block_tag,
+                            path,
+                            names,
+                            frozenset(t for n in near for t in n),
+                            ancestors,
+                            table,
+                        )
                     self.parts.append(text)
                     if in_link:
                         self.link_chars += len(text.strip())
@@ -151,7 +247,9 @@ class _Walker:
                         if text:
                             self.page.pruned.append(Removed(text, reason))
                         continue
-            if len(path) >= MAX_DEPTH:  # pathological nesting: deeper elements count as their ancestor
+            if (
+                len(path) >= MAX_DEPTH
+            ):  # pathological nesting: deeper elements count as their ancestor
                 tag, own, is_block = path[-1], "", False
                 children = []
                 child = node.child
@@ -164,7 +262,9 @@ class _Walker:
             is_block = tag in BLOCK_TAGS
             if tag in CELL_TAGS and self.parts:
                 self.parts.append(" ")  # cells of a row read as separate words
-            own_tokens = frozenset(t for t in _TOKEN_SPLIT.split(own.lower()) if t) if own else frozenset()
+            own_tokens = (
+                frozenset(t for t in _TOKEN_SPLIT.split(own.lower()) if t) if own else frozenset()
+            )
             child_state = (
                 path + (tag,),
                 names | own_tokens if own_tokens else names,

@@ -11,7 +11,8 @@ EXTRACTOR_VERSION = "0.1.0"
 
 MIN_BODY_CHARS = 100
 _HTML_SNIFF = re.compile(
-    r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<(?:p|div|article|title|meta)[\s>/]", re.I
+    r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<(?:p|div|article|title|meta)[\s>/]",
+    re.IGNORECASE,
 )
 
 
@@ -32,7 +33,9 @@ def guess_kind(text: str) -> str:
     return "html" if _HTML_SNIFF.search(text[:4096]) else "text"
 
 
-def extract(content: bytes | str, *, url: str | None = None, kind: str | None = None) -> ExtractResult:
+def extract(
+    content: bytes | str, *, url: str | None = None, kind: str | None = None
+) -> ExtractResult:
     """Extract the article from a page (HTML or a plain-text dump); never raises."""
     try:
         return _extract(content, url=url, kind=kind)

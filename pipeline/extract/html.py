@@ -16,7 +16,6 @@ from pipeline.extract.repeats import repeated
 from pipeline.extract.textmeta import byline_name, is_byline
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
-
 _WORD = re.compile(r"\w+")
 MIN_CHARS = 300
 MAX_BLOCKS = 5000
@@ -47,9 +46,19 @@ def _reason(block: Block, listed: bool = False) -> str:
     if listed:
         return "related"
     names = block.near_names
-    for word, reason in (("comment", "comments"), ("share", "share"), ("social", "share"), ("related", "related"),
-                         ("author", "author-bio"), ("bio", "author-bio"), ("newsletter", "newsletter"),
-                         ("footer", "legal"), ("nav", "nav"), ("menu", "nav"), ("caption", "caption")):
+    for word, reason in (
+        ("comment", "comments"),
+        ("share", "share"),
+        ("social", "share"),
+        ("related", "related"),
+        ("author", "author-bio"),
+        ("bio", "author-bio"),
+        ("newsletter", "newsletter"),
+        ("footer", "legal"),
+        ("nav", "nav"),
+        ("menu", "nav"),
+        ("caption", "caption"),
+    ):
         if any(word in n for n in names):
             return reason
     if block.link_chars > 0.5 * len(block.text):
@@ -60,13 +69,17 @@ def _reason(block: Block, listed: bool = False) -> str:
 # Kinds whose phrases settle the matter for short blocks, whatever the classifier says
 # (on the ScrapingHub pages such blocks are in the gold body 1 time in 40; blocks under a listing
 # header 22 times in 573, all single words).
-CERTAIN_KINDS = frozenset({"comments", "related", "share", "legal", "donation", "newsletter", "cross-promo"})
+CERTAIN_KINDS = frozenset(
+    {"comments", "related", "share", "legal", "donation", "newsletter", "cross-promo"}
+)
 CERTAIN_MAX_CHARS = 120
 
 
 def _certain_clutter(blocks: list[Block], X: np.ndarray) -> np.ndarray:
     """Short blocks naming their kind, and blocks under a listing header ("You may also like")."""
-    named = np.array([b.kind in CERTAIN_KINDS and len(b.text) <= CERTAIN_MAX_CHARS for b in blocks], dtype=bool)
+    named = np.array(
+        [b.kind in CERTAIN_KINDS and len(b.text) <= CERTAIN_MAX_CHARS for b in blocks], dtype=bool
+    )
     return named | (X[:, LISTING_COLUMN] > 0)
 
 
@@ -74,7 +87,9 @@ GAP_BLOCKS = 3  # a run this short between body blocks ...
 GAP_PROBA = 0.25  # ... whose blocks the model half believes, is body too
 
 
-def _smooth(keep: np.ndarray, proba: np.ndarray, blocks: list[Block], certain: np.ndarray) -> np.ndarray:
+def _smooth(
+    keep: np.ndarray, proba: np.ndarray, blocks: list[Block], certain: np.ndarray
+) -> np.ndarray:
     """Fill short gaps between body blocks, and tables that sit inside the story."""
     keep = keep.copy()
     kept = np.flatnonzero(keep)
@@ -82,9 +97,13 @@ def _smooth(keep: np.ndarray, proba: np.ndarray, blocks: list[Block], certain: n
         run = range(a + 1, b)
         if not run or certain[a + 1 : b].any():
             continue
-        same_table = blocks[a + 1].table and all(blocks[i].table == blocks[a + 1].table for i in run)
+        same_table = blocks[a + 1].table and all(
+            blocks[i].table == blocks[a + 1].table for i in run
+        )
         if same_table:
-            links = sum(blocks[i].link_chars for i in run) / max(1, sum(len(blocks[i].text) for i in run))
+            links = sum(blocks[i].link_chars for i in run) / max(
+                1, sum(len(blocks[i].text) for i in run)
+            )
             if links < 0.5:
                 keep[a + 1 : b] = True
         elif len(run) <= GAP_BLOCKS and (proba[a + 1 : b] >= GAP_PROBA).all():
@@ -96,7 +115,9 @@ def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def extract_html(html: str, *, url: str | None = None, model: TreeModel | None = None) -> ExtractResult:
+def extract_html(
+    html: str, *, url: str | None = None, model: TreeModel | None = None
+) -> ExtractResult:
     doc = prepare(html)
     if not doc.blocks:
         return Drop("no-main-content")
@@ -111,7 +132,12 @@ def extract_html(html: str, *, url: str | None = None, model: TreeModel | None =
     md = html_metadata(doc.tree, url) if doc.tree is not None else Metadata()
     title_key = _key(md.title) if md.title else None
     kept = [i for i, k in enumerate(keep) if k]
-    again = {kept[j] for j in repeated([doc.blocks[i].text for i in kept], [doc.blocks[i].ancestors for i in kept])}
+    again = {
+        kept[j]
+        for j in repeated(
+            [doc.blocks[i].text for i in kept], [doc.blocks[i].ancestors for i in kept]
+        )
+    }
     body_parts: list[str] = []
     removed = list(doc.pruned)
     for i, (block, is_body) in enumerate(zip(doc.blocks, keep)):

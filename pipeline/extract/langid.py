@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-
 SAMPLE_CHARS = 1500  # a paragraph or two decide the language; more only costs time
 
 

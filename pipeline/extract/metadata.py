@@ -7,9 +7,20 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-_ARTICLE_TYPES = re.compile(r"article|posting|report|blog|news", re.I)
-_DATE_KEYS = ("article:published_time", "datepublished", "date", "pubdate", "publishdate", "dc.date",
-              "dc.date.issued", "sailthru.date", "parsely-pub-date", "og:published_time", "article.published")
+_ARTICLE_TYPES = re.compile(r"article|posting|report|blog|news", re.IGNORECASE)
+_DATE_KEYS = (
+    "article:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "dc.date",
+    "dc.date.issued",
+    "sailthru.date",
+    "parsely-pub-date",
+    "og:published_time",
+    "article.published",
+)
 _TITLE_SPLIT = re.compile(r"\s+[|–—·•:-]\s+")
 
 
@@ -82,7 +93,11 @@ def html_metadata(tree, url: str | None = None) -> Metadata:
     meta: dict[str, str] = {}
     for node in tree.css("meta"):
         attrs = node.attributes
-        key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").strip().lower()
+        key = (
+            (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "")
+            .strip()
+            .lower()
+        )
         content = attrs.get("content")
         if key and content and key not in meta:
             meta[key] = content
@@ -114,12 +129,18 @@ def html_metadata(tree, url: str | None = None) -> Metadata:
     if author and author.startswith("http"):
         author = None
     md.author = author
-    md.published = md.published or parse_date(next((meta[k] for k in _DATE_KEYS if meta.get(k)), None))
+    md.published = md.published or parse_date(
+        next((meta[k] for k in _DATE_KEYS if meta.get(k)), None)
+    )
     if md.published is None:
         node = tree.css_first("time[datetime], [itemprop=datePublished]")
         if node is not None:
-            md.published = parse_date(node.attributes.get("datetime") or node.attributes.get("content"))
-    md.description = md.description or _clean(meta.get("og:description")) or _clean(meta.get("description"))
+            md.published = parse_date(
+                node.attributes.get("datetime") or node.attributes.get("content")
+            )
+    md.description = (
+        md.description or _clean(meta.get("og:description")) or _clean(meta.get("description"))
+    )
     md.site_name = md.site_name or _clean(meta.get("og:site_name"))
     canonical = tree.css_first('link[rel="canonical"]')
     href = canonical.attributes.get("href") if canonical is not None else None

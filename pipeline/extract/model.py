@@ -35,7 +35,9 @@ class TreeModel:
         roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
         def flat(key: str, dtype, shift: bool = False) -> np.ndarray:
-            parts = [np.asarray(t[key], dtype=dtype) + (r if shift else 0) for t, r in zip(trees, roots)]
+            parts = [
+                np.asarray(t[key], dtype=dtype) + (r if shift else 0) for t, r in zip(trees, roots)
+            ]
             return np.concatenate(parts)
 
         return cls(

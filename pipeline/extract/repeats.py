@@ -10,12 +10,17 @@ COVERED = 0.8  # share of a block's shingles found in another kept block
 TEASER_COVERED = 0.5  # a block ending in "..." that mostly repeats a paragraph is its teaser
 MIN_SHINGLES = 5  # short lines (table cells, "Photo") may well repeat inside a story
 LONG = 60  # a paragraph this long that appears twice is a copy wherever it sits
-FAR = 3  # copies this many elements apart are separate page regions, not a story that repeats itself
+FAR = (
+    3  # copies this many elements apart are separate page regions, not a story that repeats itself
+)
 
 
 def _shingles(text: str) -> set[int]:
     tokens = _WORD.findall(text.lower())
-    return {hash((tokens[i], tokens[i + 1], tokens[i + 2], tokens[i + 3])) for i in range(len(tokens) - 3)}
+    return {
+        hash((tokens[i], tokens[i + 1], tokens[i + 2], tokens[i + 3]))
+        for i in range(len(tokens) - 3)
+    }
 
 
 def _common_depth(a: tuple[int, ...], b: tuple[int, ...]) -> int:
@@ -54,7 +59,11 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
         if shared < (TEASER_COVERED if teaser else COVERED) * len(g):
             continue
         j = sources.most_common(1)[0][0]
-        if teaser or len(g) >= LONG or len(ancestors[i]) - _common_depth(ancestors[i], ancestors[j]) >= FAR:
+        if (
+            teaser
+            or len(g) >= LONG
+            or len(ancestors[i]) - _common_depth(ancestors[i], ancestors[j]) >= FAR
+        ):
             dropped.add(i)
             for s in g:
                 owners[s].discard(i)

@@ -18,7 +18,13 @@ from pipeline.extract.blocks import Block
 from pipeline.extract.features import label_kinds, page_features
 from pipeline.extract.langid import detect_language
 from pipeline.extract.model import TEXT_MODEL_PATH, TreeModel, load_model
-from pipeline.extract.rules import LISTING_HEADERS, STANDFIRST_LABELS, WIDGET_LABELS, long_block_kind, start_kind
+from pipeline.extract.rules import (
+    LISTING_HEADERS,
+    STANDFIRST_LABELS,
+    WIDGET_LABELS,
+    long_block_kind,
+    start_kind,
+)
 from pipeline.extract.textmeta import find_author, find_date, is_byline, is_dateline
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
@@ -44,15 +50,21 @@ def _is_prose(text: str) -> bool:
 
 def _foreign_script(text: str, body_sample: str) -> bool:
     """A line in a script (Arabic, Cyrillic, ...) that the story does not use: a sister-site name."""
+
     def script(s: str) -> set[str]:
         return {("latin" if ord(c) < 0x250 else hex(ord(c) >> 8)) for c in s if c.isalpha()}
+
     line_script, body_script = script(text), script(body_sample)
     return bool(line_script) and not (line_script & body_script)
 
 
-def extract_text(text: str, *, url: str | None = None, model: TreeModel | None = None) -> ExtractResult:
+def extract_text(
+    text: str, *, url: str | None = None, model: TreeModel | None = None
+) -> ExtractResult:
     blocks = text_blocks(text)
-    overflow = [Removed(b.text, "overflow") for b in blocks[MAX_LINES:]]  # keeps the time per page bounded
+    overflow = [
+        Removed(b.text, "overflow") for b in blocks[MAX_LINES:]
+    ]  # keeps the time per page bounded
     del blocks[MAX_LINES:]
     if not blocks:
         return Drop("empty")
@@ -62,22 +74,34 @@ def extract_text(text: str, *, url: str | None = None, model: TreeModel | None =
     texts = [b.text for b in blocks]
     reasons = _rule_reasons(blocks)
     description = _standfirst(texts, reasons)
-    core = [i for i, t in enumerate(texts) if reasons[i] is None and _is_prose(t) and proba[i] >= CORE_PROBA]
+    core = [
+        i
+        for i, t in enumerate(texts)
+        if reasons[i] is None and _is_prose(t) and proba[i] >= CORE_PROBA
+    ]
     if not core:
         return Drop("no-main-content")
     first, last = _grow(core[0], core[-1], texts, reasons, proba)
-    for i in range(first, last + 1):  # a listing header inside the story is cut; its lines are judged alone
+    for i in range(
+        first, last + 1
+    ):  # a listing header inside the story is cut; its lines are judged alone
         if LISTING_HEADERS.match(texts[i]) and reasons[i] is None:
             reasons[i] = "related"
-    context = _Context(title=_pick_title(texts[:first], reasons), author=find_author(texts, first, last),
-                       body_sample=" ".join(texts[j] for j in core[:5]))
+    context = _Context(
+        title=_pick_title(texts[:first], reasons),
+        author=find_author(texts, first, last),
+        body_sample=" ".join(texts[j] for j in core[:5]),
+    )
     body: list[str] = []
     removed: list[Removed] = []
     in_listing = False
     for i, t in enumerate(texts):
         in_listing = in_listing or (i > last and reasons[i] == "related")
-        reason = reasons[i] or (_outside_reason(t, context, in_listing) if i < first or i > last
-                                else _inside_reason(t, context))
+        reason = reasons[i] or (
+            _outside_reason(t, context, in_listing)
+            if i < first or i > last
+            else _inside_reason(t, context)
+        )
         if reason is None:
             body.append(t)
         else:
@@ -151,8 +175,11 @@ GROW_PROBA = 0.1  # prose next to the story is story unless a rule names it
 GROW_GAP = 2
 
 
-def _grow(first: int, last: int, texts: list[str], reasons: list[str | None], proba: np.ndarray) -> tuple[int, int]:
+def _grow(
+    first: int, last: int, texts: list[str], reasons: list[str | None], proba: np.ndarray
+) -> tuple[int, int]:
     """Widen the story to likely prose next to it: a paragraph after a subheading is still the story."""
+
     def extend(start: int, step: int) -> int:
         edge, gap, i = start, 0, start + step
         while 0 <= i < len(texts) and gap <= GROW_GAP:

@@ -7,12 +7,25 @@ from datetime import date
 
 _NAME_WORD = r"[A-ZÀ-Þ][\w.'’-]*"
 _NAME = rf"{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|de|da|van|von|der|al|bin|la|le|di))" + r"{1,4}"
-_BYLINE = re.compile(rf"^(?:by|von|par|por|di|door)\s+({_NAME}(?:\s*(?:,|and|&|und|et|y|e)\s*{_NAME})*)\s*$", re.I)
+_BYLINE = re.compile(
+    rf"^(?:by|von|par|por|di|door)\s+({_NAME}(?:\s*(?:,|and|&|und|et|y|e)\s*{_NAME})*)\s*$",
+    re.IGNORECASE,
+)
 _NAME_LINE = re.compile(rf"^{_NAME}$")
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split())}
-_DATE_MDY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.I)
-_DATE_DMY = re.compile(r"\b(\d{1,2})\.?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b", re.I)
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+_DATE_MDY = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b",
+    re.IGNORECASE,
+)
+_DATE_DMY = re.compile(
+    r"\b(\d{1,2})\.?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})\b",
+    re.IGNORECASE,
+)
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DATELINE = re.compile(r"^[A-Z][\w .'-]{1,40}(?:\s*\([A-Z]{2,6}\))?\s*[,.]?\s*")
 
@@ -44,7 +57,11 @@ def is_byline(text: str) -> bool:
 def is_dateline(text: str) -> bool:
     """A short line that only places and dates the story ("New Delhi (AFP) Dec 4, 2025")."""
     words = text.split()
-    return len(words) <= 10 and parse_text_date(text) is not None and not text.rstrip().endswith((".", "!", "?"))
+    return (
+        len(words) <= 10
+        and parse_text_date(text) is not None
+        and not text.rstrip().endswith((".", "!", "?"))
+    )
 
 
 def byline_name(text: str) -> str | None:
@@ -61,7 +78,7 @@ def looks_like_name(text: str) -> bool:
 
 def find_author(lines: list[str], first: int, last: int) -> str | None:
     """The byline before the story; else a name line that repeats or opens a bio after the story."""
-    for t in lines[:first + 1]:
+    for t in lines[: first + 1]:
         name = byline_name(t)
         if name:
             return name
