@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
+from htmldate import find_date
 
 from pipeline.extract.blocks import Block, html_blocks
 from pipeline.extract.features import LISTING_COLUMN, label_kinds, page_features
@@ -115,6 +117,17 @@ def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
+def markup_date(html: str, url: str | None) -> date | None:
+    """htmldate's markup and URL heuristics, for pages whose JSON-LD, meta tags and <time> give
+    no date (16% of the ScrapingHub pages; it dates 27 of those 29, ~2 ms each). Its slower
+    free-text search is left off: it guesses more often than it finds."""
+    try:
+        found = find_date(html, url=url, extensive_search=False, original_date=True)
+        return date.fromisoformat(found) if found else None
+    except Exception:  # noqa: BLE001 - a date guess must never cost the article
+        return None
+
+
 def extract_html(
     html: str, *, url: str | None = None, model: TreeModel | None = None
 ) -> ExtractResult:
@@ -130,6 +143,8 @@ def extract_html(
         # a short story the model is unsure of: take the likelier half, or at least the best block
         keep = proba >= min(FALLBACK_THRESHOLD, float(proba.max()))
     md = html_metadata(doc.tree, url) if doc.tree is not None else Metadata()
+    if md.published is None:
+        md.published = markup_date(html, url)
     title_key = _key(md.title) if md.title else None
     kept = [i for i, k in enumerate(keep) if k]
     again = {
