@@ -34,7 +34,7 @@ from pipeline.store import rows as R
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+")
-_SCHEME = "affine32"
+_SCHEME = "affine32"  # datasketch >= 2.0; older releases only have "legacy" (see _minhash)
 KEY_SCHEMA = pa.schema([("id", pa.string()), ("key", pa.int64())])
 BATCH_SCHEMA = pa.schema([("id", pa.string()), ("content_hash", pa.string())])
 CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string())])
@@ -80,7 +80,7 @@ class DedupOptions:
 
     def fingerprint(self) -> str:
         bands, rows = self.bands_rows()
-        return (f"minhash-{_SCHEME}:perm={self.num_perm}:seed={self.seed}:k={self.shingle_words}"
+        return (f"minhash-{_scheme_in_use()}:perm={self.num_perm}:seed={self.seed}:k={self.shingle_words}"
                 f":b={bands}:r={rows}")
 
 
@@ -144,16 +144,28 @@ class Signed:
     keys: list[int] = field(default_factory=list)
 
 
-def band_keys(shingle_hashes: np.ndarray, options: DedupOptions, _cache: dict = {}) -> list[int]:
-    """The article's LSH band keys: a signed 64-bit hash of (band number, band's MinHash values)."""
+def _minhash(**kwargs: Any) -> Any:
     from datasketch import MinHash  # imported on first use: the package takes seconds to import
 
+    try:
+        return MinHash(scheme=_SCHEME, **kwargs)
+    except TypeError:  # datasketch < 2.0: a single (legacy) scheme, no such argument
+        return MinHash(**kwargs)
+
+
+def _scheme_in_use() -> str:
+    """Part of the bands' fingerprint: other hash values mean other band keys."""
+    return getattr(_minhash(num_perm=1), "scheme", "legacy")
+
+
+def band_keys(shingle_hashes: np.ndarray, options: DedupOptions, _cache: dict = {}) -> list[int]:
+    """The article's LSH band keys: a signed 64-bit hash of (band number, band's MinHash values)."""
     perms = _cache.get((options.num_perm, options.seed))
     if perms is None:
-        perms = _cache[(options.num_perm, options.seed)] = MinHash(
-            num_perm=options.num_perm, seed=options.seed, scheme=_SCHEME).permutations
-    minhash = MinHash(num_perm=options.num_perm, seed=options.seed, hashfunc=_identity,
-                      permutations=perms, scheme=_SCHEME)
+        perms = _cache[(options.num_perm, options.seed)] = _minhash(
+            num_perm=options.num_perm, seed=options.seed).permutations
+    minhash = _minhash(num_perm=options.num_perm, seed=options.seed, hashfunc=_identity,
+                       permutations=perms)
     if len(shingle_hashes):
         minhash.update_batch(shingle_hashes.tolist())
     values = np.asarray(minhash.hashvalues, dtype=np.uint64)
