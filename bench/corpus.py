@@ -121,9 +121,10 @@ def load_corpus(warehouse: Warehouse, corpus: Corpus, n: int, batch: int, consol
 
     dedup.sign, dedup.assign_clusters = timed("sign"), timed("cluster")
     rss: list[float] = []  # current RSS after each batch: does memory grow with the corpus?
-    warm = Warehouse(Path(tempfile.mkdtemp(prefix="bench-warm-")) / "warm.duckdb")
-    warm.migrate()  # one-time imports (datasketch, Arrow glue) stay out of the timings
-    warm.load(Batch(articles=[corpus.row(i, datetime.now(timezone.utc)) for i in range(3)]))
+    with tempfile.TemporaryDirectory(prefix="bench-warm-") as warm_dir:
+        warm = Warehouse(Path(warm_dir) / "warm.duckdb")
+        warm.migrate()  # one-time imports (datasketch, Arrow glue) stay out of the timings
+        warm.load(Batch(articles=[corpus.row(i, datetime.now(timezone.utc)) for i in range(3)]))
     rss_start = _rss_mb()
     for start in range(0, n, batch):
         now = datetime.now(timezone.utc)
