@@ -83,6 +83,30 @@ def line_errors(gold_body: str, pred_body: str, tolerated: Iterable[str] = ()) -
 
 
 # ---------------------------------------------------------------- gold pages
+# ---------------------------------------------------------------- gold as CLUTTER.md reads it
+# The ScrapingHub gold keeps a few kinds of line that CLUTTER.md calls clutter. These patterns
+# name them by their own wording (never by what any extractor kept), and only whole lines of
+# the gold that match are set aside, so both readings of the same gold can be reported.
+_CLUTTER_MD_LINES = re.compile(
+    r"""^(?:
+        (?:©|\(c\)\s)\s*[\w .,&'/-]{0,60}$                      # image credit: "© Reuters"
+      | (?:image|photo|picture|photograph)(?:\s+(?:source|credit))?\s*:.{0,120}$
+      | (?:related|read\s+more|also\s+read|see\s+also|recommended)\s*:.{0,200}$
+      | .{0,200}\b(?:may\s+(?:earn|receive|get)\s+(?:a\s+)?(?:small\s+)?commission
+                   |affiliate\s+links?|affiliate\s+commission)\b.{0,200}$
+      | .{0,120}\b(?:copyright|all\s+rights\s+reserved)\b.{0,160}$
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def clutter_md_body(gold_body: str) -> str:
+    """The gold body without the lines CLUTTER.md calls clutter (credits, affiliate and
+    copyright notices, "Related:"/"Read more:" promotions)."""
+    lines = gold_body.split("\n")
+    return "\n".join(line for line in lines if not _CLUTTER_MD_LINES.match(line.strip()))
+
+
 @dataclass(slots=True)
 class GoldPage:
     id: str
@@ -94,6 +118,7 @@ class GoldPage:
     author: str | None = None
     line_labelled: bool = False
     tolerated: tuple[str, ...] = ()
+    body_clutter_md: str | None = None  # the same gold read by CLUTTER.md, where it differs
 
 
 @dataclass(slots=True)
@@ -106,6 +131,8 @@ class PageScore:
     body_lost: int = 0
     title_ok: bool | None = None
     author_ok: bool | None = None
+    precision_md: float | None = None  # against the gold read by CLUTTER.md
+    recall_md: float | None = None
 
 
 @dataclass(slots=True)
@@ -128,6 +155,15 @@ class Score:
         return f1(self.precision, self.recall)
 
     @property
+    def f1_clutter_md(self) -> float:
+        """F1 against the gold read by CLUTTER.md (pages without a difference count as is)."""
+        if not self.pages:
+            return 0.0
+        p = statistics.fmean(x.precision if x.precision_md is None else x.precision_md for x in self.pages)
+        r = statistics.fmean(x.recall if x.recall_md is None else x.recall_md for x in self.pages)
+        return f1(p, r)
+
+    @property
     def median_ms(self) -> float:
         return statistics.median(p.ms for p in self.pages) if self.pages else 0.0
 
@@ -146,12 +182,14 @@ def load_scrapinghub(root: Path) -> Iterator[GoldPage]:
         path = root / "html" / f"{page_id}.html.gz"
         if path.exists():
             item = truth[page_id]
+            adjusted = clutter_md_body(item["articleBody"])
             yield GoldPage(
                 page_id,
                 gzip.decompress(path.read_bytes()),
                 item["articleBody"],
                 url=item.get("url"),
                 kind="html",
+                body_clutter_md=adjusted if adjusted != item["articleBody"] else None,
             )
 
 
@@ -193,6 +231,8 @@ def score_page(page: GoldPage, result: ExtractResult, ms: float) -> PageScore:
     body = result.body if isinstance(result, Article) else ""
     precision, recall = precision_recall(page.body, body)
     score = PageScore(page.id, precision, recall, ms)
+    if page.body_clutter_md is not None:
+        score.precision_md, score.recall_md = precision_recall(page.body_clutter_md, body)
     if page.line_labelled:
         score.clutter_left, score.body_lost = line_errors(page.body, body, page.tolerated)
         score.title_ok = _same(page.title, getattr(result, "title", None))
@@ -269,6 +309,7 @@ def _row(score: Score) -> dict[str, object]:
         "P": round(score.precision, 4),
         "R": round(score.recall, 4),
         "F1": round(score.f1, 4),
+        "F1 CLUTTER.md": round(score.f1_clutter_md, 4),
         "clutter left": score.clutter_left if line_pages else "-",
         "body lost": score.body_lost if line_pages else "-",
         "title ok": sum(bool(p.title_ok) for p in line_pages) if line_pages else "-",
