@@ -154,6 +154,7 @@ def main() -> None:
             "precision": round(s.precision, 4),
             "recall": round(s.recall, 4),
             "f1": round(s.f1, 4),
+            "f1_clutter_md": round(s.f1_clutter_md, 4),
             "ms_median": round(s.median_ms, 2),
             "pages": len(s.pages),
         }
