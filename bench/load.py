@@ -6,7 +6,7 @@ near-duplicates with MinHash), for scale.
     uv run python bench/load.py [--n 10000] [--repeats 3] [--batch 1000]
 
 Both methods write the same synthetic article rows into a fresh warehouse file (same schema,
-same primary key, INSERT OR REPLACE). They alternate within each repeat so machine noise hits
+fresh table, distinct ids: plain inserts). They alternate within each repeat so machine noise hits
 both; the table shows medians and the ratio.
 """
 
@@ -59,16 +59,16 @@ def load_arrow_only(warehouse: Warehouse, rows: list[dict], batch: int) -> None:
         for start in range(0, len(rows), batch):
             con.execute("BEGIN TRANSACTION")
             con.register("_bench", R.to_table(rows[start:start + batch], R.ARTICLE_SCHEMA))
-            con.execute("INSERT OR REPLACE INTO articles BY NAME SELECT * FROM _bench")
+            con.execute("INSERT INTO articles BY NAME SELECT * FROM _bench")
             con.execute("COMMIT")
 
 
 def load_row_by_row(warehouse: Warehouse, rows: list[dict]) -> None:
     columns = list(rows[0].keys())
-    sql = f"INSERT OR REPLACE INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    insert = f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        con.executemany(sql, [[row[c] for c in columns] for row in rows])
+        con.executemany(insert, [[row[c] for c in columns] for row in rows])
         con.execute("COMMIT")
 
 

@@ -8,6 +8,17 @@ import duckdb
 
 from pipeline.store import views
 
+def _rebuild_without_indexes(*tables: str) -> str:
+    return "".join(
+        f"""
+        CREATE TABLE _{t}_rebuilt AS SELECT * FROM {t};
+        DROP TABLE {t};
+        ALTER TABLE _{t}_rebuilt RENAME TO {t};
+        """
+        for t in tables
+    )
+
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_core_tables",
@@ -94,6 +105,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0005_fetch_redirects",
         # Every hop a fetch passed through, in order (JSON list of URLs).
         "ALTER TABLE fetches ADD COLUMN redirects JSON;",
+    ),
+    (
+        "0006_keys_kept_by_the_loader",
+        # DuckDB rewrites a table's ART indexes (primary keys included) at every checkpoint, and
+        # the job checkpoints after each batch (it closes its write connection so readers can
+        # get in). At 100,000 articles that made a 1,000-row upsert ~0.55 s instead of ~0.05 s,
+        # growing with the corpus. The keys stay unique: Warehouse.load deletes then inserts
+        # by key inside one transaction, and is the only writer. Columns and types are kept.
+        _rebuild_without_indexes("articles", "captures", "rejects") + views.VIEWS_V1,
     ),
 ]
 

@@ -98,8 +98,8 @@ class Warehouse:
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                self._insert(con, "captures", batch.captures, R.CAPTURE_SCHEMA, "OR IGNORE")
-                self._insert(con, "fetches", batch.fetches, R.FETCH_SCHEMA, "")
+                self._insert(con, "captures", batch.captures, R.CAPTURE_SCHEMA, "ignore")
+                self._insert(con, "fetches", batch.fetches, R.FETCH_SCHEMA, "append")
                 if batch.articles:
                     # Re-extraction of a capture replaces what it gave before, even if the
                     # article's id changed (e.g. a newly found canonical URL).
@@ -111,10 +111,10 @@ class Warehouse:
                         "AND id NOT IN (SELECT id FROM _b_article_keys)"
                     )
                 if batch.articles:
-                    # Sets each row's cluster_id (the INSERT OR REPLACE below would reset it).
+                    # Sets each row's cluster_id (the replacing insert below would reset it).
                     dedup.assign_clusters(con, batch.articles, signed, self.dedup)
-                self._insert(con, "articles", batch.articles, dedup.ARTICLE_SCHEMA, "OR REPLACE")
-                self._insert(con, "rejects", batch.rejects, R.REJECT_SCHEMA, "OR REPLACE")
+                self._insert(con, "articles", batch.articles, dedup.ARTICLE_SCHEMA, "replace")
+                self._insert(con, "rejects", batch.rejects, R.REJECT_SCHEMA, "replace")
                 if batch.articles:
                     # A capture that now yields an article is no longer a reject.
                     con.execute(
@@ -132,11 +132,20 @@ class Warehouse:
     @staticmethod
     def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]],
                 schema: Any, mode: str) -> None:
+        """Insert a batch by name. `replace`: rows with the batch's keys are deleted first (an
+        upsert); `ignore`: rows whose key is stored already are skipped; `append`: no key.
+        Keys are kept unique here, not by index constraints (see migration 0006)."""
         if not rows:
             return
+        key = _KEYS.get(table)
         arrow = R.to_table(_dedupe(rows, table), schema)
         con.register(f"_b_{table}", arrow)
-        con.execute(f"INSERT {mode} INTO {table} BY NAME SELECT * FROM _b_{table}")
+        select = f"SELECT * FROM _b_{table}"
+        if mode == "replace":
+            con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _b_{table})")
+        elif mode == "ignore":
+            select += f" WHERE {key} NOT IN (SELECT {key} FROM {table})"
+        con.execute(f"INSERT INTO {table} BY NAME {select}")
 
     def maintain_corpus(self) -> dict[str, Any]:
         """End of a run: drop stale LSH band keys, rebuild the search index if articles changed.
@@ -197,9 +206,12 @@ class Warehouse:
         return stale
 
 
+_KEYS = {"captures": "id", "articles": "id", "rejects": "capture_id"}
+
+
 def _dedupe(rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
-    """Keep the last row per primary key within a batch (INSERT OR REPLACE needs unique keys)."""
-    key = {"captures": "id", "articles": "id", "rejects": "capture_id"}.get(table)
+    """Keep the last row per key within a batch (the keys are unique in the tables)."""
+    key = _KEYS.get(table)
     if key is None:
         return rows
     return list({row[key]: row for row in rows}.values())
