@@ -10,17 +10,12 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from pipeline import report
-from pipeline.errors import ConfigError, LockedError, PipelineError, WarehouseBusyError
-from pipeline.store.warehouse import DEFAULT_DB
+from rich.markup import escape
 
-# Exit codes (documented in the README): scripts and cron rely on them.
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CONFIG = 2
-EXIT_LOCKED = 3
-EXIT_BUSY = 4
-EXIT_SOURCES_FAILED = 5
+from pipeline import report
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.exits import EXIT_ERROR, EXIT_LOCKED, EXIT_SOURCES_FAILED, exit_code_for
+from pipeline.store.warehouse import DEFAULT_DB
 
 err = Console(stderr=True)
 DB_OPTION = click.option(
@@ -67,23 +62,13 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
     from pipeline.config import load_config
     from pipeline.run import RunOptions, run
 
-    try:
-        config = load_config(sources_path)
-        unknown = set(only) - {s.name for s in config.sources}
-        if unknown:
-            raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
-        with report.run_progress(err) as update:
-            summary = run(config, RunOptions(db_path=db_path, only_sources=only,
-                                             batch_size=batch_size, on_progress=update))
-    except ConfigError as exc:
-        err.print(f"[red]config error[/red]\n{exc}", markup=True, highlight=False)
-        sys.exit(EXIT_CONFIG)
-    except LockedError as exc:
-        err.print(f"[yellow]{exc}[/yellow]", highlight=False)
-        sys.exit(EXIT_LOCKED)
-    except WarehouseBusyError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(EXIT_BUSY)
+    config = load_config(sources_path)
+    unknown = set(only) - {s.name for s in config.sources}
+    if unknown:
+        raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
+    with report.run_progress(err) as update:
+        summary = run(config, RunOptions(db_path=db_path, only_sources=only,
+                                         batch_size=batch_size, on_progress=update))
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2, default=str))
     else:
@@ -123,16 +108,10 @@ def reextract_command(db_path: Path, source: str | None, as_json: bool) -> None:
     from pipeline.lock import RunLock
     from pipeline.reextract import reextract
 
-    if not db_path.exists():
-        err.print(f"[red]{db_path}: no warehouse here; run `pipeline run` first[/red]")
-        sys.exit(EXIT_CONFIG)
-    try:
-        with RunLock(db_path.with_name(db_path.name + ".lock")):
-            with report.progress(err, "re-extracting") as advance:
-                summary = reextract(db_path, source=source, on_progress=advance)
-    except LockedError as exc:
-        err.print(f"[yellow]{exc}[/yellow]")
-        sys.exit(EXIT_LOCKED)
+    _require_warehouse(db_path)
+    with RunLock(db_path.with_name(db_path.name + ".lock")):
+        with report.progress(err, "re-extracting") as advance:
+            summary = reextract(db_path, source=source, on_progress=advance)
     if as_json:
         click.echo(json.dumps(_slots(summary)))
     else:
@@ -195,18 +174,13 @@ def search_command(query: str, db_path: Path, source: str | None, since, limit: 
     """Full-text search (BM25 over title + body): ranked results with a snippet."""
     from pipeline.store.search import SearchUnavailableError, search_db
 
-    if not db_path.exists():
-        err.print(f"[red]{db_path}: no warehouse here; run `pipeline run` first[/red]")
-        sys.exit(EXIT_CONFIG)
+    _require_warehouse(db_path)
     try:
         hits = search_db(db_path, query, source=source, since=since.date() if since else None,
                          limit=limit, reindex=reindex)
     except SearchUnavailableError as exc:
-        err.print(f"[red]search unavailable:[/red] {exc}", highlight=False)
+        err.print(f"[red]search unavailable:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(EXIT_ERROR)
-    except WarehouseBusyError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(EXIT_BUSY)
     if as_json:
         for hit in hits:
             click.echo(json.dumps(hit.as_dict(), ensure_ascii=False, default=str))
@@ -231,24 +205,20 @@ def search_command(query: str, db_path: Path, source: str | None, since, limit: 
 def export_command(out: Path, fmt: str | None, where: str | None, table: str, columns: str | None,
                    db_path: Path, as_json: bool) -> None:
     """Stream articles (or a view) to Parquet, JSON lines or CSV in constant memory."""
-    from pipeline.export import ExportError, ExportOptions, export
+    from pipeline.export import ExportOptions, export
 
-    if not db_path.exists():
-        err.print(f"[red]{db_path}: no warehouse here; run `pipeline run` first[/red]")
-        sys.exit(EXIT_CONFIG)
+    _require_warehouse(db_path)
     cols = tuple(c.strip() for c in columns.split(",") if c.strip()) if columns else ()
-    try:
-        result = export(db_path, out, ExportOptions(format=fmt, where=where, table=table, columns=cols))
-    except ExportError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(EXIT_ERROR)
-    except WarehouseBusyError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(EXIT_BUSY)
+    result = export(db_path, out, ExportOptions(format=fmt, where=where, table=table, columns=cols))
     if as_json:
         click.echo(json.dumps(_slots(result)))
     else:
         report.print_mapping(err, "export", _slots(result))
+
+
+def _require_warehouse(db_path: Path) -> None:
+    if not db_path.exists():
+        raise ConfigError(f"{db_path}: no warehouse here; run `pipeline run` first")
 
 
 def _slots(obj: object) -> dict:
@@ -269,11 +239,15 @@ _register_module_commands()
 
 
 def entry() -> None:
+    """The console script: every PipelineError ends the command with its documented exit code."""
     try:
         main(standalone_mode=True)
     except PipelineError as exc:
-        err.print(f"[red]{exc}[/red]")
-        sys.exit(EXIT_ERROR)
+        code = exit_code_for(exc)
+        label = "config error:\n" if isinstance(exc, ConfigError) else ""
+        style = "yellow" if code == EXIT_LOCKED else "red"
+        err.print(f"[{style}]{label}{escape(str(exc))}[/{style}]", highlight=False)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline import report
+from pipeline.exits import EXIT_ERROR
 from pipeline.store.warehouse import DEFAULT_DB
 
 err = Console(stderr=True)
-
-
-def _exit_codes():
-    from pipeline import cli
-
-    return cli
 
 
 @click.command("batch")
@@ -94,9 +89,8 @@ def batch_command(
     INPUT is a .warc/.warc.gz file, a directory of them, or a glob. One articles shard, one
     rejects shard and a completion marker are written per input under OUT.
     """
-    from pipeline.batch import BatchError, BatchOptions, expand_inputs, run_batch
+    from pipeline.batch import BatchOptions, expand_inputs, run_batch
 
-    codes = _exit_codes()
     options = BatchOptions(
         engine=engine,
         workers=workers,
@@ -107,25 +101,21 @@ def batch_command(
         force=force,
         record_timeout_s=record_timeout_s,
     )
-    try:
-        total = len(expand_inputs(list(inputs)))
-        with report.progress(err, f"batch ({engine})", total=total) as advance:
-            summary = run_batch(
-                list(inputs),
-                out,
-                options,
-                on_progress=lambda _r: advance(1),
-                on_plan=lambda todo: advance(total - todo),
-            )
-    except BatchError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(codes.EXIT_CONFIG)
+    total = len(expand_inputs(list(inputs)))
+    with report.progress(err, f"batch ({engine})", total=total) as advance:
+        summary = run_batch(
+            list(inputs),
+            out,
+            options,
+            on_progress=lambda _r: advance(1),
+            on_plan=lambda todo: advance(total - todo),
+        )
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
         _print_batch(err, summary)
     if summary.failed:
-        sys.exit(codes.EXIT_ERROR)
+        sys.exit(EXIT_ERROR)
 
 
 def _print_batch(console: Console, summary) -> None:
@@ -178,24 +168,15 @@ def _print_batch(console: Console, summary) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 def load_command(out_dir: str, db_path: Path, as_view: bool, as_json: bool) -> None:
     """Attach the finished shards of a batch to the warehouse (upsert into articles, or views)."""
-    from pipeline.batch import BatchError, attach_views, import_shards
-    from pipeline.errors import LockedError
+    from pipeline.batch import attach_views, import_shards
     from pipeline.lock import RunLock
 
-    codes = _exit_codes()
-    try:
-        with RunLock(db_path.with_name(db_path.name + ".lock")):
-            if as_view:
-                summary = attach_views(db_path, out_dir)
-            else:
-                with report.progress(err, "loading shards") as advance:
-                    summary = import_shards(db_path, out_dir, on_progress=advance)
-    except BatchError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
-        sys.exit(codes.EXIT_CONFIG)
-    except LockedError as exc:
-        err.print(f"[yellow]{exc}[/yellow]", highlight=False)
-        sys.exit(codes.EXIT_LOCKED)
+    with RunLock(db_path.with_name(db_path.name + ".lock")):
+        if as_view:
+            summary = attach_views(db_path, out_dir)
+        else:
+            with report.progress(err, "loading shards") as advance:
+                summary = import_shards(db_path, out_dir, on_progress=advance)
     data = {name: getattr(summary, name) for name in summary.__slots__}
     if as_json:
         click.echo(json.dumps(data))
