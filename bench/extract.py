@@ -171,7 +171,7 @@ def main() -> None:
         table.add_column(col, justify="left" if col == "extractor" else "right")
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
-    Console().print(table)
+    Console(width=130).print(table)  # readable when piped to a file
 
 
 if __name__ == "__main__":
