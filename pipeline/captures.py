@@ -12,7 +12,7 @@ import io
 import mimetypes
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -28,7 +28,7 @@ _REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modifie
 
 
 def _warc_date(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def content_type_of(headers: list[tuple[str, str]]) -> str:
@@ -64,7 +64,7 @@ class WarcWriter:
         self._path: Path | None = None
         self._writer: WARCWriter | None = None
 
-    def __enter__(self) -> "WarcWriter":
+    def __enter__(self) -> WarcWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -95,7 +95,7 @@ class WarcWriter:
         """Store a request and a response record for one HTTP response; return its capture."""
         writer = self._open()
         assert self._fh is not None and result.status is not None
-        fetched_at = result.fetched_at or datetime.now(timezone.utc)
+        fetched_at = result.fetched_at or datetime.now(UTC)
         target = result.final_url or result.url
         headers = [(k, v) for k, v in result.headers if k.lower() not in _HOP_HEADERS]
         for key, value in result.headers:
@@ -161,7 +161,7 @@ class WarcWriter:
         """
         writer = self._open()
         assert self._fh is not None
-        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         uri = path.resolve().as_uri()
         record = writer.create_warc_record(
             uri, "resource", payload=io.BytesIO(body), length=len(body),
@@ -223,7 +223,7 @@ def truncate_to(warc_path: Path, size: int) -> bool:
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 

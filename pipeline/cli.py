@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-
 from rich.markup import escape
 
 from pipeline import report
@@ -135,7 +134,7 @@ def sql_command(query: str, db_path: Path, as_json: bool) -> None:
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failed query is reported the same way
         err.print(f"[red]query failed:[/red] {exc}", highlight=False)
         sys.exit(EXIT_ERROR)
     if as_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.captures import WarcWriter, guess_file_type, iter_warc_responses
@@ -59,12 +59,12 @@ def _collect_warc(path: Path, spec: SourceSpec, warc: WarcWriter, sink: Sink, kn
                 continue
             result = FetchResult(
                 url=url, source=spec.name, final_url=url, status=status, headers=headers,
-                body=body, fetched_at=datetime.now(timezone.utc),
+                body=body, fetched_at=datetime.now(UTC),
             )
             capture = warc.write_response(result, kind="file")
             known.file_digests.add(key)
             sink.add_capture(capture, "file")
-    except Exception as exc:  # a damaged archive must not stop the run
+    except Exception as exc:  # noqa: BLE001 - a damaged archive must not stop the run
         tally.failed += 1
         sink.problem(spec.name, f"{path}: unreadable WARC: {type(exc).__name__}: {exc}")
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pipeline.captures import WarcWriter, read_record
 from pipeline.config import Config, SourceSpec
 from pipeline.discover import DiscoveryError, filter_items, parse_feed, parse_links, parse_sitemap
 from pipeline.fetch import Fetcher, FetchPolicy, Validators
-from pipeline.models import FetchResult, SourceItem
+from pipeline.fetch.policy import EXTRACTABLE_TYPES
+from pipeline.models import Capture, FetchResult, SourceItem
 from pipeline.sink import Sink
 from pipeline.stages import media_type
 from pipeline.store.state import KnownState
@@ -66,7 +67,7 @@ class RemoteCollector:
 
     def _due(self, items: list[SourceItem], spec: SourceSpec, refresh_after_h: float | None) -> list[SourceItem]:
         tally = self.sink.tally(spec.name)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         due = []
         for item in items:
             key = canonicalize_url(item.url)
@@ -151,7 +152,7 @@ class RemoteCollector:
                 self.sink.tally(item.source).reasons["skipped-content-type"] += 1
         await self._flush_if_due()
 
-    def _capture(self, result: FetchResult, kind: str):
+    def _capture(self, result: FetchResult, kind: str) -> Capture | None:
         """Every complete HTTP response is kept (404s too); 304s carry nothing new, and a response
         that failed midway (too-large, decode errors, ...) has no trustworthy body to keep."""
         if result.status is None or result.status == 304 or result.error is not None:
@@ -160,8 +161,6 @@ class RemoteCollector:
 
 
 def _is_page(result: FetchResult) -> bool:
-    from pipeline.fetch.policy import EXTRACTABLE_TYPES
-
     mtype = media_type(result.header("content-type") or "")
     return not mtype or mtype in EXTRACTABLE_TYPES
 
@@ -173,4 +172,4 @@ def _parse_since(value: str | None) -> datetime | None:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

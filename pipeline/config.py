@@ -11,7 +11,13 @@ from typing import Any
 
 import yaml
 from pydantic import (
-    BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 
@@ -113,7 +119,7 @@ class _SourceFields(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _exactly_one_kind(self) -> "_SourceFields":
+    def _exactly_one_kind(self) -> _SourceFields:
         given = [kind for kind in SOURCE_KINDS if getattr(self, kind) is not None]
         if len(given) != 1:
             which = " and ".join(given) if given else "none"
@@ -158,7 +164,7 @@ class SourcesFile(BaseModel):
     sources: list[SourceSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "SourcesFile":
+    def _unique_names(self) -> SourcesFile:
         seen: set[str] = set()
         for spec in self.sources:
             if spec.name in seen:

@@ -21,7 +21,6 @@ import os
 import re
 import zlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Iterable
 
 import duckdb

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +46,12 @@ def extract_paths(paths: tuple[Path, ...] | list[Path], kind: str | None = None)
 
 
 def _extract_warc(path: Path) -> list[dict[str, Any]]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     records = []
     for url, status, headers, body, _ in iter_warc_responses(path):
         ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
         capture = Capture(id="", url=url, final_url=url, source="", status=status, content_type=ctype,
-                          body=body, fetched_at=datetime.now(timezone.utc), sha256="")
+                          body=body, fetched_at=datetime.now(UTC), sha256="")
         records.append(to_record(f"{path}#{url}", url, extract_capture(capture)))
     return records

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from pathlib import Path
 
 from pipeline.captures import WarcWriter, new_run_id
 from pipeline.collect_files import collect_files
-from pipeline.config import Config
+from pipeline.config import Config, SourceSpec
 from pipeline.lock import RunLock
 from pipeline.sink import Sink, SourceTally
 from pipeline.store.state import KnownState
@@ -89,7 +89,8 @@ def run(config: Config, options: RunOptions) -> RunSummary:
         return RunSummary(run_id, status, recovered, dict(sink.tallies))
 
 
-async def _collect_remote(config, specs, warc, sink, known, options: RunOptions) -> None:
+async def _collect_remote(config: Config, specs: list[SourceSpec], warc: WarcWriter, sink: Sink,
+                          known: KnownState, options: RunOptions) -> None:
     from pipeline.collect_remote import RemoteCollector
     from pipeline.fetch import Fetcher
 

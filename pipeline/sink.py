@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pipeline.models import Article, Capture, Drop, FetchResult
-import threading
-from typing import Callable
-
 from pipeline.stages import ExtractionPool, version
 from pipeline.store import rows as R
 from pipeline.store.warehouse import Batch, Warehouse
@@ -128,7 +127,7 @@ class Sink:
             pending, self._pending = self._pending, []
             batch, self._batch = self._batch, Batch()
             self._last_flush = time.monotonic()
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             for capture, result in zip(pending, self.pool.map(pending)):
                 self._add_result(batch, capture, result, now)
             self.warehouse.load(batch)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Iterable
 
 from pipeline.extract import EXTRACTOR_VERSION, decode_html, extract
-from pipeline.models import Capture, Drop, ExtractResult
 from pipeline.fetch.policy import EXTRACTABLE_TYPES
+from pipeline.models import Capture, Drop, ExtractResult
 
 _PARALLEL_FROM = 16  # below this, a process pool costs more than it saves
 
@@ -34,7 +33,7 @@ def extract_capture(capture: Capture) -> ExtractResult:
     kind = "text" if mtype == "text/plain" else ("html" if mtype else None)
     try:
         text = decode_html(capture.body, capture.content_type or None)
-    except Exception as exc:  # decoding must never stop a run
+    except Exception as exc:  # noqa: BLE001 - decoding must never stop a run
         return Drop(f"undecodable: {type(exc).__name__}: {exc}")
     if "\x00" in text[:4096] or _mostly_binary(text):
         return Drop("binary: content is not text")
@@ -58,7 +57,7 @@ class ExtractionPool:
         self.workers = workers or os.cpu_count() or 1
         self._pool: Executor | None = None
 
-    def __enter__(self) -> "ExtractionPool":
+    def __enter__(self) -> ExtractionPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,4 +89,4 @@ def version() -> str:
     return EXTRACTOR_VERSION
 
 
-__all__: Iterable[str] = ["ExtractionPool", "extract_capture", "extract_many", "media_type", "version"]
+__all__ = ["ExtractionPool", "extract_capture", "extract_many", "media_type", "version"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
 from pipeline.store import views
+
 
 def _rebuild_without_indexes(*tables: str) -> str:
     return "".join(
@@ -132,7 +133,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         try:
             con.execute(sql)
             con.execute(
-                "INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(timezone.utc)]
+                "INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(UTC)]
             )
             con.execute("COMMIT")
         except Exception:

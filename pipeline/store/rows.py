@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -102,7 +102,7 @@ def _timestamp(value: date | datetime | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     return datetime(value.year, value.month, value.day)
 
 
@@ -174,7 +174,7 @@ def fetch_row(result: FetchResult, run_id: str, kind: str, capture_id: str | Non
         "error": result.error,
         "duration_s": result.duration_s,
         "attempts": result.attempts,
-        "fetched_at": result.fetched_at or datetime.now(timezone.utc),
+        "fetched_at": result.fetched_at or datetime.now(UTC),
         "capture_id": capture_id,
         "redirects": json.dumps(result.redirects) if result.redirects else None,
     }

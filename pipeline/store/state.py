@@ -30,7 +30,7 @@ class KnownState:
     file_digests: set[tuple[str, str]] = field(default_factory=set)  # (path or url, sha256)
 
     @classmethod
-    def load(cls, warehouse: Warehouse) -> "KnownState":
+    def load(cls, warehouse: Warehouse) -> KnownState:
         state = cls()
         with warehouse.connect() as con:
             rows = con.execute(

@@ -11,11 +11,12 @@ import json
 import logging
 import random
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 
@@ -173,14 +174,14 @@ class Warehouse:
         with self.connect() as con:
             con.execute(
                 "INSERT INTO runs (id, started_at, status, sources_file) VALUES (?, ?, 'running', ?)",
-                [run_id, datetime.now(timezone.utc), sources_file],
+                [run_id, datetime.now(UTC), sources_file],
             )
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         with self.connect() as con:
             con.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, counts = ? WHERE id = ?",
-                [datetime.now(timezone.utc), status, json.dumps(counts), run_id],
+                [datetime.now(UTC), status, json.dumps(counts), run_id],
             )
 
     def recover(self) -> list[str]:
@@ -198,7 +199,7 @@ class Warehouse:
             if stale:
                 con.execute(
                     "UPDATE runs SET status = 'killed', finished_at = ? WHERE status = 'running'",
-                    [datetime.now(timezone.utc)],
+                    [datetime.now(UTC)],
                 )
         for run_id in stale:
             for warc in sorted(self.captures_dir.glob(f"{run_id}-*.warc.gz")):
