@@ -164,6 +164,17 @@ def _prune_reason(node, tag: str, names: str) -> str | None:
     return None
 
 
+def _push_children(stack: list, node, state: tuple) -> None:
+    """Queue a node's children so they pop in document order (the walk is iterative: deep
+    markup must not hit Python's recursion limit)."""
+    children = []
+    child = node.child
+    while child is not None:
+        children.append(child)
+        child = child.next
+    stack.extend((child, state, False) for child in reversed(children))
+
+
 def html_blocks(html: str, prune: bool = True) -> tuple[Page, LexborHTMLParser]:
     """Cut a page into blocks; pruned elements go to `Page.pruned` as one `Removed` each."""
     tree = LexborHTMLParser(html)
@@ -250,14 +261,7 @@ class _Walker:
             if (
                 len(path) >= MAX_DEPTH
             ):  # pathological nesting: deeper elements count as their ancestor
-                tag, own, is_block = path[-1], "", False
-                children = []
-                child = node.child
-                while child is not None:
-                    children.append(child)
-                    child = child.next
-                for child in reversed(children):
-                    stack.append((child, state, False))
+                _push_children(stack, node, state)
                 continue
             is_block = tag in BLOCK_TAGS
             if tag in CELL_TAGS and self.parts:
@@ -277,11 +281,5 @@ class _Walker:
             if is_block:
                 self.flush()
                 stack.append((node, state, True))
-            children = []
-            child = node.child
-            while child is not None:
-                children.append(child)
-                child = child.next
-            for child in reversed(children):
-                stack.append((child, child_state, False))
+            _push_children(stack, node, child_state)
         self.flush()

@@ -20,7 +20,8 @@ READ_SIZE = 64 * 1024
 MAX_HEAD_BYTES = 100 * 1024  # response line + headers, as httpcore allows
 
 
-def _text(value: bytes) -> str:
+def header_text(value: bytes) -> str:
+    """A header name or value as text: UTF-8 when it decodes, else Latin-1 (never fails)."""
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
@@ -68,7 +69,7 @@ class H11Response:
         self, event: h11.Response, conn: _Connection, pool: H11Pool, read_timeout: float | None
     ) -> None:
         self.status: int = event.status_code
-        self.headers = [(_text(k), _text(v)) for k, v in event.headers.raw_items()]
+        self.headers = [(header_text(k), header_text(v)) for k, v in event.headers.raw_items()]
         self._conn, self._pool, self._read_timeout = conn, pool, read_timeout
         self._complete = self._closed = False
 

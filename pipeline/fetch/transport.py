@@ -19,7 +19,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from pipeline.fetch.h11client import H11Pool, H11Response
+from pipeline.fetch.h11client import H11Pool, H11Response, header_text as _text
 from pipeline.fetch.netbackend import REQUEST_SENT
 
 SWEEP_EVERY_S = 1.0
@@ -37,13 +37,6 @@ async def _trace_sent(event: str, info: object) -> None:
         sent = REQUEST_SENT.get()
         if sent is not None:
             sent()
-
-
-def _text(value: bytes) -> str:
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
 
 
 class RawResponse:
