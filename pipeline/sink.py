@@ -7,7 +7,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from pipeline.models import Article, Capture, Drop, FetchResult
@@ -34,12 +34,9 @@ class SourceTally:
     reasons: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
-        return {
-            "discovered": self.discovered, "skipped_known": self.skipped_known,
-            "not_modified": self.not_modified, "fetched": self.fetched, "failed": self.failed,
-            "captured": self.captured, "articles": self.articles, "rejected": self.rejected,
-            "problems": list(self.problems), "reasons": dict(self.reasons),
-        }
+        data = asdict(self)
+        data["reasons"] = dict(self.reasons)
+        return data
 
 
 class Sink:
