@@ -79,14 +79,8 @@ class ExtractionPool:
         return list(self._pool.map(extract_capture, captures, chunksize=8))
 
 
-def extract_many(captures: list[Capture], workers: int | None = None) -> list[ExtractResult]:
-    """Extract one batch in order, with a pool just for it."""
-    with ExtractionPool(workers) as pool:
-        return pool.map(captures)
-
-
 def version() -> str:
     return EXTRACTOR_VERSION
 
 
-__all__ = ["ExtractionPool", "extract_capture", "extract_many", "media_type", "version"]
+__all__ = ["ExtractionPool", "extract_capture", "media_type", "version"]
