@@ -107,7 +107,7 @@ def _rss_mb(field: str = "VmHWM") -> float:
 
 
 def load_corpus(warehouse: Warehouse, corpus: Corpus, n: int, batch: int, console: Console) -> dict:
-    from pipeline import dedup
+    from pipeline.store import clusters as dedup
 
     per_batch: list[tuple[int, float, float, float]] = []  # (stored before, sign, cluster, load)
     spent = {"sign": 0.0, "cluster": 0.0}
@@ -180,7 +180,7 @@ def search_latency(db: Path, corpus: Corpus, queries: int) -> tuple[float, float
 EXPORT_CHILD = """
 import sys, time
 from pathlib import Path
-from pipeline.export import ExportOptions, export
+from pipeline.store.export import ExportOptions, export
 t = time.perf_counter()
 r = export(Path(sys.argv[1]), Path(sys.argv[2]), ExportOptions(memory_limit=sys.argv[3]))
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate import Score, load_gold, score_page
+from pipeline.extract.evaluate import Score, load_gold, score_page
 from pipeline.models import Article
 
 

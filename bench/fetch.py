@@ -27,7 +27,7 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.fetch import Fetcher, FetchPolicy
+from pipeline.capture.fetch import Fetcher, FetchPolicy
 
 # -- server (child process) -------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from pipeline.errors import ConfigError
-from pipeline.fetch.policy import DEFAULT_USER_AGENT, FetchPolicy
+from pipeline.capture.fetch.policy import DEFAULT_USER_AGENT, FetchPolicy
 
 SOURCE_KINDS = ("files", "urls", "feed", "sitemap", "links")
 

@@ -22,7 +22,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate import GoldPage, load_gold, shingles, tokenize
+from pipeline.extract.evaluate import GoldPage, load_gold, shingles, tokenize
 from pipeline.extract import html as html_path
 from pipeline.extract.blocks import Block
 from pipeline.extract.core import decode_input
@@ -129,7 +129,7 @@ THRESHOLDS = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 def cross_validate(data: list[PageData], folds: int) -> float:
     """Score every page with a model trained without it; returns the body threshold with the best F1."""
-    from pipeline.evaluate import Score, evaluate
+    from pipeline.extract.evaluate import Score, evaluate
 
     scored: dict[float, list] = {t: [] for t in THRESHOLDS}
     for fold in range(folds):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_sources
+from helpers import write_sources
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
 

@@ -92,7 +92,7 @@ ORDER BY n.source;
 """
 
 CORPUS_TABLES_V1 = """
--- Each article's story; set at load time by pipeline.dedup (exact hash or MinHash + LSH).
+-- Each article's story; set at load time by pipeline.store.clusters (exact hash or MinHash + LSH).
 ALTER TABLE articles ADD COLUMN cluster_id VARCHAR;
 -- LSH band keys: one row per (article, band); articles sharing a key are candidate duplicates.
 CREATE TABLE minhash_bands (key BIGINT NOT NULL, article_id VARCHAR NOT NULL);

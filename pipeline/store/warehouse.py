@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline import dedup
-from pipeline.dedup import DedupOptions
+from pipeline.store import clusters as dedup
+from pipeline.store.clusters import DedupOptions
 from pipeline.errors import WarehouseBusyError
 from pipeline.store import rows as R
 from pipeline.store.migrations import migrate
@@ -186,7 +186,7 @@ class Warehouse:
 
     def recover(self) -> list[str]:
         """Mark runs that never finished (killed) and cut torn WARC tails they left."""
-        from pipeline.captures import truncate_to
+        from pipeline.capture.warc import truncate_to
 
         with self.connect() as con:
             stale = [r[0] for r in con.execute("SELECT id FROM runs WHERE status = 'running'").fetchall()]

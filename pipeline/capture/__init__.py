@@ -1,0 +1,1 @@
+"""Capture: discovery, fetching and WARC storage; sources in, stored captures out."""

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: migrations, batched loads, clusters, search, views, queries, exports."""
