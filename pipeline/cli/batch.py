@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli import report
+from pipeline.cli.common import err
 from pipeline.cli.exits import EXIT_ERROR
 from pipeline.store.warehouse import DEFAULT_DB
 
-err = Console(stderr=True)
+
 
 
 @click.command("batch")
