@@ -78,6 +78,8 @@ class Removed:
 
     text: str
     reason: str
+    # Where it stood in reading order: how many body paragraphs ("\n\n"-separated) precede it.
+    position: int | None = None
 
 
 @dataclass(slots=True)

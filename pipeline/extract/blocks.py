@@ -256,7 +256,10 @@ class _Walker:
                     if tag in PRUNE_TAGS or len(text) <= PRUNE_MAX_CHARS:
                         self.flush()
                         if text:
-                            self.page.pruned.append(Removed(text, reason))
+                            # position: the block index for now; html.py turns it into a paragraph index
+                            self.page.pruned.append(
+                                Removed(text, reason, len(self.page.blocks))
+                            )
                         continue
             if (
                 len(path) >= MAX_DEPTH

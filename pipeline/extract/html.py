@@ -154,8 +154,10 @@ def extract_html(
         )
     }
     body_parts: list[str] = []
-    removed = list(doc.pruned)
+    cut: list[tuple[float, Removed]] = []  # (block index, block) in reading order
+    kept_before: list[int] = []  # body paragraphs before each block, for the pruned ones' position
     for i, (block, is_body) in enumerate(zip(doc.blocks, keep)):
+        kept_before.append(len(body_parts))
         reason = None if is_body else _reason(block, listed=bool(doc.X[i, LISTING_COLUMN]))
         if is_body:
             if i in again:
@@ -168,7 +170,13 @@ def extract_html(
         if reason is None:
             body_parts.append(block.text)
         else:
-            removed.append(Removed(block.text, reason))
+            cut.append((i, Removed(block.text, reason, len(body_parts))))
+    kept_before.append(len(body_parts))
+    for pruned in doc.pruned:  # pruned before block `at`: its position is the body count there
+        at = min(pruned.position if pruned.position is not None else len(doc.blocks), len(doc.blocks))
+        cut.append((at - 0.5, Removed(pruned.text, pruned.reason, kept_before[at])))
+    cut.sort(key=lambda item: item[0])  # stable: pruned blocks keep their order
+    removed = [r for _, r in cut]
     if not body_parts:
         return Drop("no-main-content")
     body = "\n\n".join(body_parts)

@@ -105,7 +105,7 @@ def extract_text(
         if reason is None:
             body.append(t)
         else:
-            removed.append(Removed(t, reason))
+            removed.append(Removed(t, reason, len(body)))
     body_text = "\n\n".join(body)
     return Article(
         body=body_text,
@@ -115,7 +115,7 @@ def extract_text(
         language=detect_language(body_text),
         description=description,
         canonical_url=url if url and not url.startswith("file:") else None,
-        removed=removed + overflow,
+        removed=removed + [Removed(o.text, o.reason, len(body)) for o in overflow],
     )
 
 
