@@ -1,140 +1,323 @@
-"""Benchmark: this project's extractor against open peers on the 181 ScrapingHub pages, in one run.
+"""Benchmark: this project's extractor against open peers, on pages it never trained on, in one run.
 
-    uv run python bench/extract.py [--gold ../shared/bench/scrapinghub] [--cv 5] [--json]
+    uv run python bench/extract.py [--gold ../shared/bench/scrapinghub] [--json]
+    uv run python bench/extract.py --lodo [--sample N] [--collections a,b] [--text] [--json]
 
 Every extractor gets the same decoded HTML; extractors alternate page by page (a rotating order)
 so that no one of them profits from warm caches or a quiet machine. Scores are the ScrapingHub
 benchmark's (4-word shingle multisets; precision and recall averaged over pages; F1 of the
 averages); time is the median milliseconds per page, single process.
 
-The shipped model was trained on these very pages, so its row is in-sample; `--cv K` adds the
-honest row: each page extracted by a model trained (scripts/train_clutter.py) without it.
+Default: ScrapingHub with every peer, our model trained without ScrapingHub (left out) beside
+the shipped one (in-sample there). `--lodo`: the leave-one-collection-out table: each trainable
+collection scored by a model trained on the other ones (scripts/train_clutter.py), each
+validation-only collection by the shipped model, with trafilatura and readability-lxml on the
+same pages; then the page-type accuracy (scripts/train_pagetype.py, folds by site) and, with
+`--text`, text dumps of every page (three renderers) through the text path.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
-from pipeline.extract.evaluate import Score, load_gold, score_page
-from pipeline.models import Article
+from pipeline.extract.evaluate import Score, f1, load_gold, precision_recall, score_page  # noqa: E402
+from pipeline.models import Article  # noqa: E402
 
 
 def _text(body: str | None) -> Article:
     return Article(body=body or "")
 
 
-def peers() -> dict:
-    import justext
+def _readability(html: str, url: str | None) -> Article:
     import lxml.html
-    import trafilatura
     from readability import Document
+
+    summary = Document(html).summary(html_partial=True)
+    root = lxml.html.fromstring(summary)
+    for el in root.iter():
+        if el.tag in (
+            "p",
+            "div",
+            "li",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "br",
+            "tr",
+            "blockquote",
+            "pre",
+        ):
+            el.tail = "\n" + (el.tail or "")
+    return _text(root.text_content())
+
+
+def _trafilatura(**options):
+    import trafilatura
+
+    return lambda html, url: _text(trafilatura.extract(html, url=url, **options))
+
+
+def peers(everyone: bool = True) -> dict:
+    """The peers: trafilatura and readability-lxml always; jusText and resiliparse on request."""
+    out = {
+        "trafilatura, include_comments=False": _trafilatura(include_comments=False),
+        "readability-lxml": _readability,
+    }
+    if not everyone:
+        return out
+    import justext
     from resiliparse.extract.html2text import extract_plain_text
     from resiliparse.parse.html import HTMLTree
 
-    from pipeline.extract import extract
-
     stoplist = justext.get_stoplist("English")
-    block_tags = {
-        "p",
-        "div",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "br",
-        "tr",
-        "blockquote",
-        "pre",
-    }
-
-    def readability(html: str, url: str | None) -> Article:
-        summary = Document(html).summary(html_partial=True)
-        root = lxml.html.fromstring(summary)
-        for el in root.iter():
-            if el.tag in block_tags:
-                el.tail = "\n" + (el.tail or "")
-        return _text(root.text_content())
 
     def jus(html: str, url: str | None) -> Article:
         paragraphs = justext.justext(html.encode("utf-8"), stoplist)
         return _text("\n".join(p.text for p in paragraphs if not p.is_boilerplate))
 
-    return {
-        "pipeline (this project)": lambda html, url: extract(html, url=url, kind="html"),
-        "trafilatura, include_comments=False": lambda html, url: _text(
-            trafilatura.extract(html, url=url, include_comments=False)
+    out.update(
+        {
+            "trafilatura, favor_precision": _trafilatura(favor_precision=True),
+            "trafilatura, defaults": _trafilatura(),
+            "jusText (English stoplist)": jus,
+            "resiliparse, main_content": lambda html, url: _text(
+                extract_plain_text(HTMLTree.parse(html), main_content=True)
+            ),
+        }
+    )
+    return out
+
+
+def _timed(fn, html: str, url: str | None) -> tuple[Article, float]:
+    start = time.perf_counter()
+    try:
+        result = fn(html, url)
+    except Exception:  # noqa: BLE001 - a peer failing on a page scores zero there
+        result = _text("")
+    ms = (time.perf_counter() - start) * 1000
+    return (result if isinstance(result, Article) else _text("")), ms
+
+
+def run_scrapinghub(gold: Path) -> list[Score]:
+    from train_clutter import load_corpus, trained
+
+    from pipeline.extract import extract
+    from pipeline.extract.core import decode_input
+    from pipeline.extract.html import extract_html
+    from pipeline.extract.model import TreeModel, load_model
+
+    corpus = load_corpus(
+        collections={
+            "scrapinghub",
+            "wcxb",
+            "newspaper",
+            "newspaper4k",
+            "postlight-fixtures",
+            "goose3",
+            "fixtures",
+        }
+    )
+    lodo = TreeModel.from_dict(
+        {**trained(corpus, "html", "scrapinghub"), "decision": load_model().decision.as_dict()}
+    )
+    extractors = {
+        "pipeline, ScrapingHub left out (unseen)": lambda h, u: extract_html(h, url=u, model=lodo),
+        "pipeline, shipped model (trained on these pages: in-sample)": lambda h, u: extract(
+            h, url=u, kind="html"
         ),
-        "trafilatura, favor_precision": lambda html, url: _text(
-            trafilatura.extract(html, url=url, favor_precision=True)
-        ),
-        "trafilatura, defaults": lambda html, url: _text(trafilatura.extract(html, url=url)),
-        "readability-lxml": readability,
-        "jusText (English stoplist)": jus,
-        "resiliparse, main_content": lambda html, url: _text(
-            extract_plain_text(HTMLTree.parse(html), main_content=True)
-        ),
+        **peers(),
     }
+    names = list(extractors)
+    scores = {n: Score(n) for n in names}
+    for k, page in enumerate(load_gold(gold)):
+        html = decode_input(page.content)
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            result, ms = _timed(extractors[name], html, page.url)
+            scores[name].pages.append(score_page(page, result, ms))
+    return sorted(scores.values(), key=lambda s: -s.f1)
 
 
-def cv_extractors(pages, folds: int) -> dict[str, object]:
-    """One extractor per held-out page: the model of the fold that did not train on it."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from train_clutter import fit, page_data, with_threshold
+# ---------------------------------------------------------------- leave one collection out
+class Cell:
+    def __init__(self) -> None:
+        self.p: list[float] = []
+        self.r: list[float] = []
+        self.ms: list[float] = []
 
+    def add(self, p: float, r: float, ms: float) -> None:
+        self.p.append(p)
+        self.r.append(r)
+        self.ms.append(ms)
+
+    def extend(self, other: Cell) -> None:
+        self.p += other.p
+        self.r += other.r
+        self.ms += other.ms
+
+    def summary(self) -> dict:
+        p = statistics.fmean(self.p) if self.p else 0.0
+        r = statistics.fmean(self.r) if self.r else 0.0
+        ms = statistics.median(self.ms) if self.ms else 0.0
+        return {"P": round(p, 4), "R": round(r, 4), "F1": round(f1(p, r), 4), "ms": round(ms, 1)}
+
+
+def _pick(corpus, sample: int, collections: set[str] | None) -> list[int]:
+    """Page indexes to score: all, or every k-th page of each collection (deterministic)."""
+    by: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(corpus.samples):
+        if s.collection != "fixtures" and (not collections or s.collection in collections):
+            by[s.collection].append(i)
+    out = []
+    for idx in by.values():
+        step = max(1, len(idx) // sample) if sample else 1
+        out += idx[::step][: sample or None]
+    return sorted(out)
+
+
+def _rescues(html: str, url: str | None, model) -> list[str]:
+    """Which recall rescues change the body of a page (outside the timed call)."""
+    from pipeline.extract.prepare import prepare
+    from pipeline.extract.select import select
+
+    doc = prepare(html, url)
+    fired: list[str] = []
+    if doc.blocks:
+        select(doc.blocks, doc.X, model.predict_proba(doc.X), model.decision, fired)
+    return fired
+
+
+def run_lodo(sample: int, collections: set[str] | None) -> tuple[list[dict], dict]:
+    from train_clutter import load_corpus, lodo_models
+
+    from pipeline.extract.core import decode_input
     from pipeline.extract.html import extract_html
     from pipeline.extract.model import load_model
 
-    threshold = load_model().threshold_body  # as shipped (chosen by cross-validation)
-    data = [page_data(p)[0] for p in pages]
-    models = [
-        with_threshold(fit([d for i, d in enumerate(data) if i % folds != f]), threshold)
-        for f in range(folds)
-    ]
-    by_id = {p.id: models[i % folds] for i, p in enumerate(pages)}
-    return by_id, extract_html
+    corpus = load_corpus()
+    decision = load_model().decision
+    models = {
+        c: m.__class__(
+            **{**{f: getattr(m, f) for f in m.__dataclass_fields__}, "decision": decision}
+        )
+        for c, m in lodo_models(corpus, "html").items()
+    }
+    names = ["ours", "trafilatura", "readability-lxml"]
+    peer = peers(everyone=False)
+    cells: dict[str, dict[str, Cell]] = defaultdict(lambda: {n: Cell() for n in names})
+    fired: dict[str, int] = defaultdict(int)
+    for k, i in enumerate(_pick(corpus, sample, collections)):
+        s = corpus.samples[i]
+        html = decode_input(s.content())
+        fns = {
+            "ours": lambda h, u, m=models[s.collection]: extract_html(h, url=u, model=m),
+            "trafilatura": peer["trafilatura, include_comments=False"],
+            "readability-lxml": peer["readability-lxml"],
+        }
+        for name in names[k % 3 :] + names[: k % 3]:
+            result, ms = _timed(fns[name], html, s.url)
+            p, r = precision_recall(s.gold, result.body)
+            cells[s.collection][name].add(p, r, ms)
+        for reason in set(_rescues(html, s.url, models[s.collection])):
+            fired[reason] += 1
+    rows = []
+    total = {n: Cell() for n in names}
+    for c in sorted(cells):
+        for n in names:
+            total[n].extend(cells[c][n])
+        rows.append(_row(c, cells[c], names, corpus))
+    rows.append(_row("all unseen", total, names, corpus))
+    return rows, dict(fired)
 
 
-def run(gold: Path, folds: int) -> list[Score]:
-    from pipeline.extract.core import decode_input
+def _row(collection: str, cell: dict[str, Cell], names: list[str], corpus) -> dict:
+    trainable = collection in corpus.trainable()
+    ours = cell["ours"].summary()
+    return {
+        "collection": collection
+        + ("" if trainable or collection == "all unseen" else " (validation only)"),
+        "pages": len(cell["ours"].p),
+        "ours P": ours["P"],
+        "ours R": ours["R"],
+        "ours F1": ours["F1"],
+        "trafilatura F1": cell["trafilatura"].summary()["F1"],
+        "readability-lxml F1": cell["readability-lxml"].summary()["F1"],
+        "ms/doc ours": ours["ms"],
+        "ms/doc trafilatura": cell["trafilatura"].summary()["ms"],
+        "ms/doc readability": cell["readability-lxml"].summary()["ms"],
+    }
 
-    pages = load_gold(gold)
-    extractors = peers()
-    names = list(extractors)
-    if folds > 1:
-        by_id, extract_html = cv_extractors(pages, folds)
-        name = f"pipeline, {folds}-fold cross-validated"
-        names.insert(1, name)
-        extractors[name] = lambda html, url, _id=None: (
-            None
-        )  # placeholder; called below with the page id
-    scores = {n: Score(n) for n in names}
-    for k, page in enumerate(pages):
-        html = decode_input(page.content)
-        order = names[k % len(names) :] + names[: k % len(names)]
-        for name in order:
+
+def run_text(sample: int, collections: set[str] | None) -> list[dict]:
+    """Text dumps (every renderer) of every page through the text path, LODO models."""
+    from train_clutter import load_corpus, lodo_models
+
+    from pipeline.extract.features import label_kinds
+    from pipeline.extract.prepare import text_blocks
+    from pipeline.extract.text import extract_lines
+
+    corpus = load_corpus()
+    models = lodo_models(corpus, "text")
+    cells: dict[str, Cell] = defaultdict(Cell)
+    dropped: dict[str, int] = defaultdict(int)
+    for i in _pick(corpus, sample, collections):
+        s, c = corpus.samples[i], corpus.pages[i]
+        for t in c.texts:
             start = time.perf_counter()
-            if name.startswith("pipeline, ") and folds > 1:
-                result = extract_html(html, url=page.url, model=by_id[page.id])
-            else:
-                try:
-                    result = extractors[name](html, page.url)
-                except Exception:  # noqa: BLE001 - a peer failing on a page scores zero there
-                    result = _text("")
+            blocks = text_blocks(t.text)[: len(t.y)]
+            label_kinds(blocks)
+            result = extract_lines(blocks, t.X, models[s.collection])
             ms = (time.perf_counter() - start) * 1000
-            scores[name].pages.append(
-                score_page(page, result if isinstance(result, Article) else _text(""), ms)
-            )
-    return sorted(scores.values(), key=lambda s: -s.f1)
+            body = result.body if isinstance(result, Article) else ""
+            dropped[s.collection] += not body and bool(s.gold.strip())
+            cells[s.collection].add(*precision_recall(s.gold, body), ms)
+    rows, total = [], Cell()
+    for coll in sorted(cells):
+        total.extend(cells[coll])
+        rows.append(
+            {
+                "collection": coll,
+                "dumps": len(cells[coll].p),
+                **cells[coll].summary(),
+                "dropped": dropped[coll],
+            }
+        )
+    rows.append(
+        {
+            "collection": "all unseen",
+            "dumps": len(total.p),
+            **total.summary(),
+            "dropped": sum(dropped.values()),
+        }
+    )
+    return rows
+
+
+def _print(title: str, rows: list[dict], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"title": title, "rows": rows}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in rows[0]:
+        table.add_column(col, justify="left" if col in ("collection", "extractor") else "right")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    Console(width=170).print(table)  # readable when piped to a file
 
 
 def main() -> None:
@@ -142,36 +325,46 @@ def main() -> None:
     parser.add_argument(
         "--gold", type=Path, default=ROOT.parent / "shared" / "bench" / "scrapinghub"
     )
-    parser.add_argument(
-        "--cv", type=int, default=5, help="folds for the cross-validated row (0: skip)"
-    )
+    parser.add_argument("--lodo", action="store_true", help="leave-one-collection-out table")
+    parser.add_argument("--sample", type=int, default=0, help="at most N pages per collection")
+    parser.add_argument("--collections", default="", help="comma-separated collections to score")
+    parser.add_argument("--text", action="store_true", help="with --lodo: text dumps too")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    scores = run(args.gold, args.cv)
-    rows = [
-        {
-            "extractor": s.name,
-            "precision": round(s.precision, 4),
-            "recall": round(s.recall, 4),
-            "f1": round(s.f1, 4),
-            "f1_clutter_md": round(s.f1_clutter_md, 4),
-            "ms_median": round(s.median_ms, 2),
-            "pages": len(s.pages),
-        }
-        for s in scores
-    ]
-    if args.json:
-        print(json.dumps(rows, indent=2))
+    if not args.lodo:
+        rows = [
+            {
+                "extractor": s.name,
+                "precision": round(s.precision, 4),
+                "recall": round(s.recall, 4),
+                "f1": round(s.f1, 4),
+                "f1_clutter_md": round(s.f1_clutter_md, 4),
+                "ms_median": round(s.median_ms, 2),
+                "pages": len(s.pages),
+            }
+            for s in run_scrapinghub(args.gold)
+        ]
+        _print(
+            f"ScrapingHub article extraction benchmark ({rows[0]['pages']} pages)", rows, args.json
+        )
         return
-    from rich.console import Console
-    from rich.table import Table
+    only = {c for c in args.collections.split(",") if c} or None
+    rows, fired = run_lodo(args.sample, only)
+    _print("Leave one collection out: HTML (shingle P/R/F1, ScrapingHub method)", rows, args.json)
+    pages = rows[-1]["pages"] or 1
+    print(
+        "rescues fired: "
+        + (", ".join(f"{k} {v} ({v / pages:.1%})" for k, v in sorted(fired.items())) or "none")
+    )
+    from train_pagetype import cross_validated
 
-    table = Table(title=f"ScrapingHub article extraction benchmark ({rows[0]['pages']} pages)")
-    for col in rows[0]:
-        table.add_column(col, justify="left" if col == "extractor" else "right")
-    for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
-    Console(width=130).print(table)  # readable when piped to a file
+    print(cross_validated())
+    if args.text:
+        _print(
+            "Leave one collection out: text dumps (layout, html-text, inscriptis renderings)",
+            run_text(args.sample, only),
+            args.json,
+        )
 
 
 if __name__ == "__main__":

@@ -95,6 +95,8 @@ class Article:
     site_name: str | None = None
     canonical_url: str | None = None
     removed: list[Removed] = field(default_factory=list)
+    # article, listing, forum, product, documentation or other (pipeline.extract.pagetype)
+    page_type: str = "article"
 
 
 @dataclass(slots=True, frozen=True)

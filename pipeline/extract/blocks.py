@@ -257,9 +257,7 @@ class _Walker:
                         self.flush()
                         if text:
                             # position: the block index for now; html.py turns it into a paragraph index
-                            self.page.pruned.append(
-                                Removed(text, reason, len(self.page.blocks))
-                            )
+                            self.page.pruned.append(Removed(text, reason, len(self.page.blocks)))
                         continue
             if (
                 len(path) >= MAX_DEPTH
@@ -286,3 +284,25 @@ class _Walker:
                 stack.append((node, state, True))
             _push_children(stack, node, child_state)
         self.flush()
+
+
+_TEMPLATE_SCRIPTS = frozenset(
+    {"text/template", "text/html", "text/x-template", "text/x-handlebars-template"}
+)
+
+
+def hidden_html(tree: LexborHTMLParser) -> str:
+    """Markup a browser without scripts shows, or a script renders: <noscript>, <template>,
+    <script type="text/template">. Pages that hide the story there show no prose otherwise."""
+    parts: list[str] = []
+    for node in tree.css("noscript, template, script"):
+        if node.tag == "script":
+            kind = (node.attributes.get("type") or "").strip().lower()
+            if kind in _TEMPLATE_SCRIPTS:
+                parts.append(node.text() or "")
+        else:  # the element's own tags go, or the walk would skip its content again
+            parts.append(_OUTER_TAG.sub("", node.html or ""))
+    return "\n".join(p for p in parts if "<" in p)
+
+
+_OUTER_TAG = re.compile(r"^<(?:noscript|template)\b[^>]*>|</(?:noscript|template)>$", re.IGNORECASE)

@@ -28,6 +28,14 @@ def _looks_binary(data: bytes) -> bool:
     return b"\x00" in head or controls > len(head) * 0.1
 
 
+def body_chars(body: str) -> int:
+    """Length in characters, a spaceless-script character counting twice (it carries a word's
+    worth of text where Latin script spends 5-6 characters)."""
+    from pipeline.extract.lang import _NOSPACE
+
+    return len(body) + len(_NOSPACE.findall(body))
+
+
 def guess_kind(text: str) -> str:
     """'html' when the start of the text looks like markup, else 'text'."""
     return "html" if _HTML_SNIFF.search(text[:4096]) else "text"
@@ -78,6 +86,6 @@ def _extract(content: bytes | str, *, url: str | None, kind: str | None) -> Extr
         result = extract_text(text, url=url)
     else:
         return Drop(f"unknown-kind: {kind}")
-    if isinstance(result, Article) and len(result.body) < MIN_BODY_CHARS:
+    if isinstance(result, Article) and body_chars(result.body) < MIN_BODY_CHARS:
         return Drop("too-short")
     return result

@@ -159,7 +159,9 @@ class Score:
         """F1 against the gold read by CLUTTER.md (pages without a difference count as is)."""
         if not self.pages:
             return 0.0
-        p = statistics.fmean(x.precision if x.precision_md is None else x.precision_md for x in self.pages)
+        p = statistics.fmean(
+            x.precision if x.precision_md is None else x.precision_md for x in self.pages
+        )
         r = statistics.fmean(x.recall if x.recall_md is None else x.recall_md for x in self.pages)
         return f1(p, r)
 

@@ -9,230 +9,9 @@ from collections import Counter
 import numpy as np
 
 from pipeline.extract.blocks import HEADINGS, Block
+from pipeline.extract.lang import StopDensity, is_spaceless, page_language, tokens, word_length
 from pipeline.extract.rules import LISTING_HEADERS, clutter_kind
 
-# The most frequent function words of the languages we expect most; density of these separates
-# prose from navigation in any of them (Kohlschütter et al.; jusText).
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "from",
-        "by",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "he",
-        "she",
-        "they",
-        "we",
-        "you",
-        "i",
-        "his",
-        "her",
-        "their",
-        "our",
-        "your",
-        "not",
-        "no",
-        "have",
-        "has",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "said",
-        "says",
-        "which",
-        "who",
-        "whom",
-        "what",
-        "when",
-        "where",
-        "how",
-        "than",
-        "then",
-        "there",
-        "here",
-        "also",
-        "after",
-        "before",
-        "into",
-        "over",
-        "about",
-        "more",
-        "der",
-        "die",
-        "das",
-        "und",
-        "oder",
-        "ein",
-        "eine",
-        "ist",
-        "sind",
-        "war",
-        "nicht",
-        "mit",
-        "von",
-        "zu",
-        "den",
-        "dem",
-        "des",
-        "auf",
-        "für",
-        "im",
-        "auch",
-        "sich",
-        "es",
-        "sie",
-        "er",
-        "le",
-        "la",
-        "les",
-        "et",
-        "ou",
-        "un",
-        "une",
-        "des",
-        "du",
-        "de",
-        "est",
-        "sont",
-        "pas",
-        "avec",
-        "pour",
-        "dans",
-        "sur",
-        "au",
-        "aux",
-        "qui",
-        "que",
-        "il",
-        "elle",
-        "ce",
-        "cette",
-        "el",
-        "los",
-        "las",
-        "y",
-        "o",
-        "un",
-        "una",
-        "es",
-        "son",
-        "no",
-        "con",
-        "por",
-        "para",
-        "en",
-        "del",
-        "al",
-        "que",
-        "se",
-        "su",
-        "lo",
-        "como",
-        "il",
-        "lo",
-        "gli",
-        "e",
-        "o",
-        "uno",
-        "una",
-        "è",
-        "sono",
-        "non",
-        "con",
-        "per",
-        "nel",
-        "della",
-        "che",
-        "di",
-        "da",
-        "o",
-        "os",
-        "as",
-        "e",
-        "um",
-        "uma",
-        "é",
-        "são",
-        "não",
-        "com",
-        "por",
-        "para",
-        "em",
-        "do",
-        "da",
-        "que",
-        "и",
-        "в",
-        "не",
-        "на",
-        "что",
-        "с",
-        "по",
-        "как",
-        "это",
-        "он",
-        "она",
-        "они",
-        "а",
-        "но",
-        "из",
-        "за",
-        "то",
-        "к",
-        "о",
-        "от",
-        "de",
-        "het",
-        "een",
-        "en",
-        "is",
-        "zijn",
-        "niet",
-        "met",
-        "voor",
-        "op",
-        "van",
-        "dat",
-        "die",
-        "ve",
-        "bir",
-        "bu",
-        "da",
-        "de",
-        "ile",
-        "için",
-        "ne",
-    ]
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)]*(?:\s|$)")
 _PUNCT = re.compile(r"[,;:.!?]")
 _DIGIT = re.compile(r"\d")
@@ -242,26 +21,12 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|от|автор)\s+\S", re.IGNORECASE)
+_PRICE = re.compile(r"[$€£¥₹]\s?\d|\d[\d.,]*\s?(?:€|eur|usd|chf|kr|zł)\b", re.IGNORECASE)
 _TIME_AGO = re.compile(
     r"\b(?:\d+\s+(?:min|mins|minutes|hours?|days?)\s+ago|updated|published)\b", re.IGNORECASE
 )
 
-TAGS = (
-    "p",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "li",
-    "td",
-    "div",
-    "blockquote",
-    "pre",
-    "figcaption",
-    "dd",
-    "span",
-    "line",
-)
+TAGS = tuple("p h1 h2 h3 h4 li td div blockquote pre figcaption dd span line".split())
 _TAG_INDEX = {t: i for i, t in enumerate(TAGS)}
 _TAG_ALIAS = {
     "h5": "h4",
@@ -277,114 +42,21 @@ _TAG_ALIAS = {
     "summary": "div",
     "caption": "figcaption",
 }
-PATH_TAGS = (
-    "article",
-    "main",
-    "header",
-    "footer",
-    "figure",
-    "ul",
-    "ol",
-    "table",
-    "form",
-    "a",
-    "section",
-    "blockquote",
-)
-NAME_WORDS = (
-    "article",
-    "content",
-    "body",
-    "story",
-    "entry",
-    "post",
-    "text",
-    "main",
-    "detail",
-    "prose",
-    "paragraph",
-    "rich",
-    "copy",
-    "related",
-    "recommend",
-    "promo",
-    "ad",
-    "ads",
-    "advert",
-    "sponsor",
-    "widget",
-    "sidebar",
-    "footer",
-    "header",
-    "nav",
-    "menu",
-    "comment",
-    "share",
-    "social",
-    "newsletter",
-    "subscribe",
-    "tag",
-    "topic",
-    "caption",
-    "credit",
-    "byline",
-    "author",
-    "bio",
-    "meta",
-    "date",
-    "time",
-    "breadcrumb",
-    "teaser",
-    "card",
-    "list",
-    "more",
-    "title",
-    "headline",
-    "hidden",
-    "modal",
-    "popup",
-    "banner",
-    "legal",
-    "copyright",
-    "signup",
-    "embed",
-    "tweet",
-    "video",
-    "image",
-    "photo",
-    "figure",
-    "gallery",
-    "summary",
-    "dek",
-    "intro",
-    "lede",
-    "description",
-    "inline",
-    "container",
-    "wrapper",
-    "col",
-    "grid",
-    "link",
-    "button",
-    "icon",
-    "label",
-    "note",
-    "disclaimer",
-    "bottom",
-    "top",
-    "hero",
-    "category",
-    "section",
-    "module",
-    "player",
-    "print",
-    "email",
-    "follow",
+PATH_TAGS = tuple("article main header footer figure ul ol table form a section blockquote".split())
+NAME_WORDS = tuple(
+    "article content body story entry post text main detail prose paragraph rich copy related "
+    "recommend promo ad ads advert sponsor widget sidebar footer header nav menu comment "
+    "share social newsletter subscribe tag topic caption credit byline author bio meta date "
+    "time breadcrumb teaser card list more title headline hidden modal popup banner legal "
+    "copyright signup embed tweet video image photo figure gallery summary dek intro lede "
+    "description inline container wrapper col grid link button icon label note disclaimer "
+    "bottom top hero category section module player print email follow".split()
 )
 KINDS = ("newsletter", "donation", "comments", "related", "share", "legal", "cross-promo")
 
-N_TEXT = 19
-N_OWN = N_TEXT + len(KINDS) + len(TAGS) + len(PATH_TAGS) + 2 * len(NAME_WORDS) + 9
+N_TEXT = 21
+N_CONTEXT = 17
+N_OWN = N_TEXT + len(KINDS) + len(TAGS) + len(PATH_TAGS) + 2 * len(NAME_WORDS) + N_CONTEXT
 # neighbours' shape: words, link density, stop-word density, sentence end, heading, same parent (x prev/next)
 N_NEIGHBOUR = 6
 N_FEATURES = N_OWN + 2 * N_NEIGHBOUR + 2
@@ -408,33 +80,35 @@ def _name_vector(names: frozenset[str], cache: dict, token_cache: dict) -> np.nd
     return vec
 
 
-def _text_features(text: str, link_chars: int) -> list[float]:
-    words = _WORD.findall(text)
+def _text_features(text: str, link_chars: int, stop: StopDensity) -> list[float]:
+    words = tokens(text)
     n_words = len(words) or 1
     n_chars = len(text) or 1
-    stop = sum(1 for w in words if w.lower() in STOPWORDS)
+    length = word_length(text)
     upper = sum(1 for w in words if w[0].isupper())
     stripped = text.rstrip()
     return [
         math.log1p(len(text)),
-        math.log1p(len(words)),
+        math.log1p(length),
         link_chars / n_chars,
-        stop / n_words,
+        stop(text, words),
         len(_PUNCT.findall(text)) / n_chars * 10,
-        float(bool(stripped) and stripped[-1] in '.!?…"”’»)。'),
+        float(bool(stripped) and stripped[-1] in '.!?…"”’»)。！？'),
         math.log1p(len(_SENT_END.findall(text))),
         len(_DIGIT.findall(text)) / n_chars,
         upper / n_words,
         float(text.isupper()),
         float(bool(_BYLINE.match(text))),
-        float(bool(_DATE.search(text)) and len(words) < 15),
+        float(bool(_DATE.search(text)) and length < 15),
         float("|" in text or "•" in text or "·" in text),
-        float(bool(_TIME_AGO.search(text)) and len(words) < 15),
-        float(len(words) < 4),
-        float(text.startswith(("“", '"', "‘", "'"))),
-        float(text.endswith((":",))),
+        float(bool(_TIME_AGO.search(text)) and length < 15),
+        float(length < 4),
+        float(text.startswith(("“", '"', "‘", "'", "「"))),
+        float(text.endswith((":", "："))),
         float("@" in text or "http" in text),
         float(stripped.endswith(("...", "…"))),  # teasers
+        float(bool(_PRICE.search(text))),
+        float(is_spaceless(text)),
     ]
 
 
@@ -447,39 +121,46 @@ def label_kinds(blocks: list[Block]) -> None:
 MAX_KIND_CHARS = 500
 
 
-def page_features(blocks: list[Block]) -> np.ndarray:
+def _shingles(text: str) -> set[str]:
+    toks = [t.lower() for t in tokens(text)]
+    return {" ".join(toks[i : i + 3]) for i in range(max(1, len(toks) - 2))}
+
+
+def cover(text: str, reference: set[str]) -> float:
+    """Share of a block's word 3-grams found in a reference text's (JSON-LD articleBody)."""
+    if not reference:
+        return 0.0
+    own = _shingles(text)
+    return len(own & reference) / len(own) if own else 0.0
+
+
+def page_features(blocks: list[Block], article_body: str | None = None) -> np.ndarray:
     """One row per block (after `label_kinds`); context (container, neighbours, repetition) is page-wide."""
     n = len(blocks)
     X = np.zeros((n, N_FEATURES), dtype=np.float32)
     if n == 0:
         return X
+    stop = StopDensity(page_language([b.text for b in blocks if len(b.text) >= 40]))
+    reference = _shingles(article_body) if article_body else set()
     counts = Counter(b.text for b in blocks)
     total_chars = sum(len(b.text) for b in blocks) or 1
-    # prose held by each enclosing element: the article container holds most of a page's prose
     prose = [_is_prose(b) for b in blocks]
-    held: Counter[int] = Counter()
-    total_prose = 0
-    for b, p in zip(blocks, prose):
-        if p:
-            total_prose += len(b.text)
-            for a in b.ancestors:
-                held[a] += len(b.text)
-    total_prose = total_prose or 1
-    # the deepest element holding at least half of the prose
-    main = None
-    best_depth = -1
-    for b, p in zip(blocks, prose):
-        if p:
-            for depth, a in enumerate(b.ancestors):
-                if held[a] >= 0.5 * total_prose and depth > best_depth:
-                    main, best_depth = a, depth
+    held, total_prose = _held(blocks, prose)
+    main = _main_container(blocks, prose, held, total_prose)
+    siblings = Counter(b.ancestors[-1] if b.ancestors else -1 for b in blocks)
+    prose_chars = np.array(
+        [len(b.text) if p else 0 for b, p in zip(blocks, prose, strict=True)], dtype=float
+    )
+    window = np.convolve(prose_chars, np.ones(7), mode="same") / total_prose
+    gaps = _prose_distance(prose)
+    page = (math.log1p(n), total_prose / total_chars, float(bool(reference)))
     name_cache: dict = {}
     token_cache: dict = {}
     seen_chars = 0
     k = N_TEXT
     for i, b in enumerate(blocks):
         row = X[i]
-        row[:N_TEXT] = _text_features(b.text, b.link_chars)
+        row[:N_TEXT] = _text_features(b.text, b.link_chars, stop)
         if b.kind:
             row[k + KINDS.index(b.kind)] = 1
         o = k + len(KINDS)
@@ -494,20 +175,72 @@ def page_features(blocks: list[Block]) -> np.ndarray:
         o += len(NAME_WORDS)
         row[o : o + len(NAME_WORDS)] = _name_vector(b.near_names, name_cache, token_cache)
         o += len(NAME_WORDS)
-        parent = b.ancestors[-1] if b.ancestors else None
-        grand = b.ancestors[-2] if len(b.ancestors) > 1 else None
-        row[o] = i / n
-        row[o + 1] = seen_chars / total_chars
-        row[o + 2] = float(main is not None and main in b.ancestors)
-        row[o + 3] = held.get(parent, 0) / total_prose if parent is not None else 0
-        row[o + 4] = held.get(grand, 0) / total_prose if grand is not None else 0
-        row[o + 5] = float(counts[b.text] > 1)
-        row[o + 6] = math.log1p(len(path))
-        row[o + 7] = float(prose[i - 1]) if i > 0 else 0
-        row[o + 8] = float(prose[i + 1]) if i + 1 < n else 0
+        anc = b.ancestors
+        row[o : o + N_CONTEXT] = (
+            i / n,
+            seen_chars / total_chars,
+            float(main is not None and main in anc),
+            held.get(anc[-1], 0) / total_prose if anc else 0,
+            held.get(anc[-2], 0) / total_prose if len(anc) > 1 else 0,
+            held.get(anc[-3], 0) / total_prose if len(anc) > 2 else 0,
+            float(counts[b.text] > 1),
+            math.log1p(len(path)),
+            float(prose[i - 1]) if i > 0 else 0,
+            float(prose[i + 1]) if i + 1 < n else 0,
+            math.log1p(gaps[i]),
+            window[i],
+            math.log1p(siblings[anc[-1] if anc else -1]),
+            cover(b.text, reference),
+            *page,
+        )
         seen_chars += len(b.text)
     _neighbour_features(blocks, X, main)
     return X
+
+
+def _held(blocks: list[Block], prose: list[bool]) -> tuple[Counter[int], int]:
+    """Prose characters held by each enclosing element (the article container holds most)."""
+    held: Counter[int] = Counter()
+    total = 0
+    for b, p in zip(blocks, prose, strict=True):
+        if p:
+            total += len(b.text)
+            for a in b.ancestors:
+                held[a] += len(b.text)
+    return held, total or 1
+
+
+def _main_container(
+    blocks: list[Block], prose: list[bool], held: Counter[int], total_prose: int
+) -> int | None:
+    """The deepest element holding at least half of the page's prose."""
+    main = None
+    best_depth = -1
+    for b, p in zip(blocks, prose, strict=True):
+        if p:
+            for depth, a in enumerate(b.ancestors):
+                if held[a] >= 0.5 * total_prose and depth > best_depth:
+                    main, best_depth = a, depth
+    return main
+
+
+def _prose_distance(prose: list[bool]) -> list[int]:
+    """Blocks to the nearest prose block (0 for prose; the page length when there is none)."""
+    n = len(prose)
+    dist = [n] * n
+    last = None
+    for i in range(n):
+        if prose[i]:
+            last = i
+        if last is not None:
+            dist[i] = i - last
+    last = None
+    for i in range(n - 1, -1, -1):
+        if prose[i]:
+            last = i
+        if last is not None:
+            dist[i] = min(dist[i], last - i)
+    return dist
 
 
 def _neighbour_features(blocks: list[Block], X: np.ndarray, main: int | None) -> None:
@@ -543,8 +276,14 @@ def _neighbour_features(blocks: list[Block], X: np.ndarray, main: int | None) ->
 
 
 LISTING_COLUMN = N_FEATURES - 1
+LENGTH_COLUMN = 1  # log1p(length in words)
+COVER_COLUMN = N_OWN - 4  # share of the block inside JSON-LD articleBody
 
 
 def _is_prose(b: Block) -> bool:
     text = b.text
-    return len(text) >= 80 and b.link_chars < 0.3 * len(text) and bool(_SENT_END.search(text))
+    return (
+        word_length(text) >= 12
+        and b.link_chars < 0.3 * len(text)
+        and bool(_SENT_END.search(text) or text.rstrip().endswith(("。", "！", "？")))
+    )

@@ -33,6 +33,8 @@ class Metadata:
     site_name: str | None = None
     canonical_url: str | None = None
     language: str | None = None
+    article_body: str | None = None  # JSON-LD articleBody/text: a candidate for the body
+    types: tuple[str, ...] = ()  # JSON-LD @type values and og:type, for the page type
 
 
 def parse_date(value: str | None) -> date | datetime | None:
@@ -89,6 +91,15 @@ def _clean(value) -> str | None:
     return value or None
 
 
+def _clean_body(value) -> str | None:
+    """A JSON-LD articleBody with its paragraph breaks kept."""
+    if not isinstance(value, str):
+        return None
+    lines = (" ".join(line.split()) for line in value.replace("\r", "\n").split("\n"))
+    text = "\n".join(line for line in lines if line)
+    return text if len(text) >= 200 else None
+
+
 def html_metadata(tree, url: str | None = None) -> Metadata:
     meta: dict[str, str] = {}
     for node in tree.css("meta"):
@@ -102,9 +113,14 @@ def html_metadata(tree, url: str | None = None) -> Metadata:
         if key and content and key not in meta:
             meta[key] = content
     md = Metadata()
+    types: list[str] = []
     for item in _json_ld_items(tree):
         kind = item.get("@type")
-        kind = " ".join(kind) if isinstance(kind, list) else str(kind or "")
+        kind = " ".join(str(k) for k in kind) if isinstance(kind, list) else str(kind or "")
+        types.append(kind)
+        body = _clean_body(item.get("articleBody"))
+        if body and len(body) > len(md.article_body or ""):
+            md.article_body = body
         if _ARTICLE_TYPES.search(kind):
             md.title = md.title or _clean(item.get("headline"))
             authors = [a for a in (_clean(n) for n in _names(item.get("author"))) if a]
@@ -142,6 +158,9 @@ def html_metadata(tree, url: str | None = None) -> Metadata:
         md.description or _clean(meta.get("og:description")) or _clean(meta.get("description"))
     )
     md.site_name = md.site_name or _clean(meta.get("og:site_name"))
+    if meta.get("og:type"):
+        types.append("og:" + meta["og:type"].strip().lower())
+    md.types = tuple(types)
     canonical = tree.css_first('link[rel="canonical"]')
     href = canonical.attributes.get("href") if canonical is not None else None
     md.canonical_url = _clean(href) or _clean(meta.get("og:url")) or url

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.extract.select import Decision
+
 MODEL_PATH = Path(__file__).with_name("model.json")
 # the same features without DOM context, trained on pages rendered as lines (for text dumps)
 TEXT_MODEL_PATH = Path(__file__).with_name("model_text.json")
@@ -26,7 +28,11 @@ class TreeModel:
     right: np.ndarray
     value: np.ndarray
     depth: int
-    threshold_body: float = 0.5
+    decision: Decision = Decision()
+
+    @property
+    def threshold_body(self) -> float:
+        return self.decision.threshold
 
     @classmethod
     def from_dict(cls, data: dict) -> TreeModel:
@@ -36,7 +42,8 @@ class TreeModel:
 
         def flat(key: str, dtype, shift: bool = False) -> np.ndarray:
             parts = [
-                np.asarray(t[key], dtype=dtype) + (r if shift else 0) for t, r in zip(trees, roots)
+                np.asarray(t[key], dtype=dtype) + (r if shift else 0)
+                for t, r in zip(trees, roots, strict=True)
             ]
             return np.concatenate(parts)
 
@@ -49,14 +56,20 @@ class TreeModel:
             right=flat("right", np.int64, shift=True),
             value=flat("value", np.float64),
             depth=int(data["depth"]),
-            threshold_body=float(data.get("threshold_body", 0.5)),
+            decision=Decision.from_dict(
+                data.get("decision") or {"threshold": float(data.get("threshold_body", 0.5))}
+            ),
         )
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability that each row is article body."""
-        n = X.shape[0]
-        if n == 0:
+        if X.shape[0] == 0:
             return np.zeros(0)
+        return 1.0 / (1.0 + np.exp(-self.raw(X)))
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """The trees' summed score (log-odds) of each row."""
+        n = X.shape[0]
         rows = np.arange(n)[:, None]
         node = np.broadcast_to(self.roots, (n, len(self.roots)))
         for _ in range(self.depth):
@@ -65,8 +78,7 @@ class TreeModel:
             if np.array_equal(nxt, node):
                 break
             node = nxt
-        raw = self.baseline + self.value[node].sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-raw))
+        return self.baseline + self.value[node].sum(axis=1)
 
 
 @lru_cache(maxsize=4)

@@ -15,17 +15,15 @@ FAR = (
 )
 
 
-def _shingles(text: str) -> set[int]:
+def _shingles(text: str) -> set[str]:
+    # strings, not hash(): the result must not depend on PYTHONHASHSEED
     tokens = _WORD.findall(text.lower())
-    return {
-        hash((tokens[i], tokens[i + 1], tokens[i + 2], tokens[i + 3]))
-        for i in range(len(tokens) - 3)
-    }
+    return {" ".join(tokens[i : i + 4]) for i in range(len(tokens) - 3)}
 
 
 def _common_depth(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     depth = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         depth += 1
@@ -39,7 +37,7 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
     together in the DOM (the same ingredient in three menus) are content and stay.
     """
     grams = [_shingles(t) for t in texts]
-    owners: dict[int, set[int]] = defaultdict(set)
+    owners: dict[str, set[int]] = defaultdict(set)
     for i, g in enumerate(grams):
         for s in g:
             owners[s].add(i)
@@ -58,7 +56,8 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
         teaser = texts[i].rstrip().endswith(("...", "…"))
         if shared < (TEASER_COVERED if teaser else COVERED) * len(g):
             continue
-        j = sources.most_common(1)[0][0]
+        # the most shared source, ties to the earliest block (never set or hash order)
+        j = min(sources, key=lambda k: (-sources[k], k))
         if (
             teaser
             or len(g) >= LONG

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.extract.blocks import Block
-from pipeline.extract.features import label_kinds, page_features
+from pipeline.extract.lang import word_length
 from pipeline.extract.langid import detect_language
 from pipeline.extract.model import TEXT_MODEL_PATH, TreeModel, load_model
+from pipeline.extract.prepare import MAX_LINES, prepare_text, text_blocks
 from pipeline.extract.rules import (
     LISTING_HEADERS,
     STANDFIRST_LABELS,
@@ -28,20 +29,13 @@ from pipeline.extract.rules import (
 from pipeline.extract.textmeta import find_author, find_date, is_byline, is_dateline
 from pipeline.models import Article, Drop, ExtractResult, Removed
 
-MAX_LINES = 5000
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
 _BULLET = re.compile(r"^[•·▪►*–-]\s")
-_SENT_END = re.compile(r"[.!?…\"”’)»]$")
-_WORD = re.compile(r"\w+")
+_SENT_END = re.compile(r"[.!?…\"”’)»。！？」]$")
 
 
-def text_blocks(text: str) -> list[Block]:
-    lines = (line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    return [Block(line, "line", index=i) for i, line in enumerate(l for l in lines if l)]
-
-
-def _words(text: str) -> int:
-    return len(_WORD.findall(text))
+def _words(text: str) -> float:
+    return word_length(text)
 
 
 def _is_prose(text: str) -> bool:
@@ -61,24 +55,47 @@ def _foreign_script(text: str, body_sample: str) -> bool:
 def extract_text(
     text: str, *, url: str | None = None, model: TreeModel | None = None
 ) -> ExtractResult:
-    blocks = text_blocks(text)
-    overflow = [
-        Removed(b.text, "overflow") for b in blocks[MAX_LINES:]
-    ]  # keeps the time per page bounded
-    del blocks[MAX_LINES:]
+    blocks, X = prepare_text(text)
     if not blocks:
         return Drop("empty")
-    model = model or load_model(TEXT_MODEL_PATH)
-    label_kinds(blocks)
-    proba = model.predict_proba(page_features(blocks))
-    texts = [b.text for b in blocks]
-    reasons = _rule_reasons(blocks)
-    description = _standfirst(texts, reasons)
+    result = extract_lines(blocks, X, model or load_model(TEXT_MODEL_PATH), url=url)
+    if isinstance(result, Article):
+        end = result.body.count("\n\n") + 1
+        result.removed.extend(
+            Removed(b.text, "overflow", end) for b in text_blocks(text)[MAX_LINES:]
+        )
+    return result
+
+
+def _core(texts: list[str], reasons: list[str | None], proba: np.ndarray) -> tuple[list[int], bool]:
+    """Story lines the model believes; else (unsure) the single most article-like line."""
     core = [
         i
         for i, t in enumerate(texts)
         if reasons[i] is None and _is_prose(t) and proba[i] >= CORE_PROBA
     ]
+    if core:
+        return core, False
+    scores = [
+        (float(proba[i]) * _words(t), -i)
+        for i, t in enumerate(texts)
+        if reasons[i] is None and _words(t) >= UNSURE_MIN_WORDS
+    ]
+    return ([-max(scores)[1]] if scores else []), True
+
+
+UNSURE_MIN_WORDS = 8
+
+
+def extract_lines(
+    blocks: list[Block], X: np.ndarray, model: TreeModel, *, url: str | None = None
+) -> ExtractResult:
+    """The article of a dump from its classified lines: core prose, grown to the story's edges."""
+    proba = model.predict_proba(X)
+    texts = [b.text for b in blocks]
+    reasons = _rule_reasons(blocks)
+    description = _standfirst(texts, reasons)
+    core, unsure = _core(texts, reasons, proba)
     if not core:
         return Drop("no-main-content")
     first, last = _grow(core[0], core[-1], texts, reasons, proba)
@@ -106,6 +123,8 @@ def extract_text(
             body.append(t)
         else:
             removed.append(Removed(t, reason, len(body)))
+    if unsure:
+        removed.append(Removed("", "unsure: kept the most article-like region", len(body)))
     body_text = "\n\n".join(body)
     return Article(
         body=body_text,
@@ -115,7 +134,7 @@ def extract_text(
         language=detect_language(body_text),
         description=description,
         canonical_url=url if url and not url.startswith("file:") else None,
-        removed=removed + [Removed(o.text, o.reason, len(body)) for o in overflow],
+        removed=removed,
     )
 
 

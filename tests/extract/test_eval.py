@@ -19,13 +19,11 @@ from pipeline.extract.evaluate import (
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
-SCRAPINGHUB = ROOT.parent / "shared" / "bench" / "scrapinghub"
 
 # Pinned floors: raise them when the extractor improves, never lower them to make a change pass.
 FIXTURE_FLOOR_F1 = 0.99
-# In-sample (the shipped model was trained on these pages); the 5-fold cross-validated score is
-# reported by scripts/train_clutter.py and bench/extract.py.
-SCRAPINGHUB_FLOOR_F1 = 0.98
+# The shipped model trains on ScrapingHub, so a floor there would be in-sample: the floors on
+# pages it never saw are in test_unseen.py; `bench/extract.py --lodo` scores ScrapingHub left out.
 
 
 def test_shingles_are_multisets_of_word_4grams():
@@ -62,13 +60,6 @@ def test_fixtures_floor():
     assert score.clutter_left == 0
     assert score.body_lost == 0
     assert all(p.title_ok and p.author_ok for p in score.pages)
-
-
-@pytest.mark.skipif(not SCRAPINGHUB.is_dir(), reason="../shared/bench/scrapinghub not present")
-def test_scrapinghub_floor():
-    score = evaluate(load_gold(SCRAPINGHUB))
-    assert len(score.pages) == 181
-    assert score.f1 >= SCRAPINGHUB_FLOOR_F1, (score.precision, score.recall, score.f1)
 
 
 def test_eval_command_prints_a_table():

@@ -77,3 +77,50 @@ def test_text_story_sentence_naming_a_donation_is_kept():
     result = extract(text, kind="text")
     assert line in result.body
     assert "Donate now" not in result.body
+
+
+def test_every_article_carries_a_page_type():
+    from pipeline.extract.pagetype import PAGE_TYPES
+
+    result = extract(HTML.encode(), url="https://example.org/2025/01/trams")
+    assert isinstance(result, Article)
+    assert result.page_type in PAGE_TYPES
+
+
+def test_lengths_of_spaceless_scripts_count_characters():
+    from pipeline.extract.lang import tokens, word_length
+
+    assert word_length("东京都は今日、新しい計画を発表した") > 6  # one "word" to \w+
+    assert tokens("新しい計画") == ["新", "し", "い", "計", "画"]
+    assert word_length("three plain words") == 3
+
+
+def test_stop_words_come_from_a_multilingual_list():
+    from pipeline.extract.lang import StopDensity, tokens
+
+    for lang, text in (
+        ("de", "Der Rat hat am Dienstag beschlossen, dass die Straßenbahn fährt."),
+        ("pl", "Rada miasta zdecydowała we wtorek, że tramwaj pojedzie dalej."),
+        ("zh", "市议会在星期二决定，有轨电车将延伸到北部地区。"),
+    ):
+        assert StopDensity(lang)(text, tokens(text)) > 0.1, lang
+
+
+def test_article_inside_noscript_is_found():
+    page = f"<html><body><div id='app'></div><noscript><article><p>{PARA}</p><p>{PARA}</p></article></noscript></body></html>"
+    result = extract(page)
+    assert isinstance(result, Article)
+    assert "tram network" in result.body
+
+
+def test_text_dump_without_confident_prose_keeps_a_region():
+    lines = "\n".join(
+        [
+            "Menu",
+            "Home",
+            "东京都议会今天通过了新的交通计划，将在明年春天开始建设新的电车线路，连接北部的住宅区。计划预计耗资三百亿日元。",
+        ]
+    )
+    result = extract(lines, kind="text")
+    assert isinstance(result, Article), result
+    assert "交通计划" in result.body

@@ -1,0 +1,163 @@
+"""Which blocks are body: the classifier's threshold, certain clutter, gap smoothing and recall rescues."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from pipeline.extract.blocks import Block
+from pipeline.extract.features import COVER_COLUMN, LENGTH_COLUMN, LISTING_COLUMN
+from pipeline.extract.lang import word_length
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Thresholds of the block decision; chosen by leave-one-collection-out scores, shipped in the model."""
+
+    threshold: float = 0.5
+    gap_blocks: int = 3  # a run this short between body blocks ...
+    gap_proba: float = 0.25  # ... whose blocks the model half believes, is body too
+    rescue_words: float = 30.0  # prose this long inside the story's container ...
+    rescue_proba: float = 1.0  # ... is kept at this lower probability (1.0: off)
+    truncated_share: float = 0.0  # kept text under this share of the container's prose ...
+    truncated_proba: float = 0.2  # ... lowers the threshold there to this
+    article_body_cover: float = (
+        1.1  # blocks this much inside JSON-LD articleBody are kept (>1: off)
+    )
+    min_chars: int = 300  # a shorter result takes the likelier half of the page
+    fallback_proba: float = 0.2
+    # trafilatura's text replaces ours when ours looks truncated (under this share of the page's
+    # prose, or kept at a mean probability under fallback_mean_proba) and it is this much longer
+    fallback_share: float = 0.0
+    fallback_mean_proba: float = 0.0
+    fallback_ratio: float = 1.5
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Decision:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in names})
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# Kinds whose phrases settle the matter for short blocks, whatever the classifier says
+# (on the ScrapingHub pages such blocks are in the gold body 1 time in 40; blocks under a listing
+# header 22 times in 573, all single words).
+CERTAIN_KINDS = frozenset(
+    {"comments", "related", "share", "legal", "donation", "newsletter", "cross-promo"}
+)
+CERTAIN_MAX_CHARS = 120
+
+
+def certain_clutter(blocks: list[Block], X: np.ndarray) -> np.ndarray:
+    """Short blocks naming their kind, and blocks under a listing header ("You may also like")."""
+    named = np.array(
+        [b.kind in CERTAIN_KINDS and len(b.text) <= CERTAIN_MAX_CHARS for b in blocks], dtype=bool
+    )
+    return named | (X[:, LISTING_COLUMN] > 0)
+
+
+def _fire(keep: np.ndarray, extra: np.ndarray, name: str, fired: list[str] | None) -> np.ndarray:
+    if fired is not None and (extra & ~keep).any():
+        fired.append(name)
+    return keep | extra
+
+
+def select(
+    blocks: list[Block],
+    X: np.ndarray,
+    proba: np.ndarray,
+    d: Decision,
+    fired: list[str] | None = None,
+) -> np.ndarray:
+    """The body mask: threshold, smoothing, then the rescues that put recall first (their names
+    are appended to `fired` when they change the result)."""
+    certain = certain_clutter(blocks, X)
+    proba = np.where(certain, 0.0, proba)
+    keep = proba >= d.threshold
+    if d.article_body_cover <= 1.0:
+        keep = _fire(
+            keep,
+            (X[:, COVER_COLUMN] >= d.article_body_cover) & ~certain,
+            "rescue: articleBody",
+            fired,
+        )
+    keep = _smooth(keep, proba, blocks, certain, d)
+    container = _story_container(blocks, keep)
+    if container is not None:
+        inside = np.array([container in b.ancestors for b in blocks], dtype=bool)
+        long = X[:, LENGTH_COLUMN] >= np.log1p(d.rescue_words)
+        keep = _fire(keep, inside & long & (proba >= d.rescue_proba), "rescue: long prose", fired)
+        if d.truncated_share > 0:
+            prose = np.array([_prose_chars(b) for b in blocks]) * inside
+            kept = sum(len(b.text) for b, k in zip(blocks, keep, strict=True) if k)
+            if kept < d.truncated_share * prose.sum():
+                keep = _fire(
+                    keep,
+                    inside & (prose > 0) & (proba >= d.truncated_proba),
+                    "rescue: truncated",
+                    fired,
+                )
+    if (
+        sum(len(b.text) for b, k in zip(blocks, keep, strict=True) if k) < d.min_chars
+        and proba.max() > 0
+    ):
+        # a short story the model is unsure of: take the likelier half, or at least the best block
+        keep = _fire(
+            np.zeros_like(keep),
+            proba >= min(d.fallback_proba, float(proba.max())),
+            "rescue: short",
+            fired,
+        )
+    return keep
+
+
+def _prose_chars(b: Block) -> int:
+    return len(b.text) if word_length(b.text) >= 12 and b.link_chars < 0.3 * len(b.text) else 0
+
+
+def _story_container(blocks: list[Block], keep: np.ndarray) -> int | None:
+    """The deepest element that holds at least 60% of the kept text."""
+    held: Counter[int] = Counter()
+    total = 0
+    for b, k in zip(blocks, keep, strict=True):
+        if k:
+            total += len(b.text)
+            for a in b.ancestors:
+                held[a] += len(b.text)
+    if not total:
+        return None
+    best, best_depth = None, -1
+    for b, k in zip(blocks, keep, strict=True):
+        if k:
+            for depth, a in enumerate(b.ancestors):
+                if held[a] >= 0.6 * total and depth > best_depth:
+                    best, best_depth = a, depth
+    return best
+
+
+def _smooth(
+    keep: np.ndarray, proba: np.ndarray, blocks: list[Block], certain: np.ndarray, d: Decision
+) -> np.ndarray:
+    """Fill short gaps between body blocks, and tables that sit inside the story."""
+    keep = keep.copy()
+    kept = np.flatnonzero(keep)
+    for a, b in zip(kept[:-1], kept[1:], strict=True):
+        run = range(a + 1, b)
+        if not run or certain[a + 1 : b].any():
+            continue
+        same_table = blocks[a + 1].table and all(
+            blocks[i].table == blocks[a + 1].table for i in run
+        )
+        if same_table:
+            links = sum(blocks[i].link_chars for i in run) / max(
+                1, sum(len(blocks[i].text) for i in run)
+            )
+            if links < 0.5:
+                keep[a + 1 : b] = True
+        elif len(run) <= d.gap_blocks and (proba[a + 1 : b] >= d.gap_proba).all():
+            keep[a + 1 : b] = True
+    return keep
