@@ -199,14 +199,13 @@ def _rescues(html: str, url: str | None, model) -> list[str]:
     return fired
 
 
-def run_lodo(sample: int, collections: set[str] | None) -> tuple[list[dict], dict]:
-    from train_clutter import load_corpus, lodo_models
+def run_lodo(corpus, sample: int, collections: set[str] | None) -> tuple[list[dict], dict]:
+    from train_clutter import lodo_models
 
     from pipeline.extract.core import decode_input
     from pipeline.extract.html import extract_html
     from pipeline.extract.model import load_model
 
-    corpus = load_corpus()
     decision = load_model().decision
     models = {
         c: m.__class__(
@@ -260,16 +259,15 @@ def _row(collection: str, cell: dict[str, Cell], names: list[str], corpus) -> di
     }
 
 
-def run_text(sample: int, collections: set[str] | None) -> list[dict]:
+def run_text(corpus, sample: int, collections: set[str] | None) -> list[dict]:
     """Text dumps (every renderer) of every page through the text path, LODO models."""
-    from train_clutter import load_corpus, lodo_models
+    from train_clutter import lodo_models
 
     from pipeline.extract.features import label_kinds
     from pipeline.extract.prepare import text_blocks
     from pipeline.extract.text import extract_lines
 
-    corpus = load_corpus()
-    models = lodo_models(corpus, "text")
+    models = lodo_models(corpus, "text", collections)
     cells: dict[str, Cell] = defaultdict(Cell)
     dropped: dict[str, int] = defaultdict(int)
     for i in _pick(corpus, sample, collections):
@@ -348,8 +346,11 @@ def main() -> None:
             f"ScrapingHub article extraction benchmark ({rows[0]['pages']} pages)", rows, args.json
         )
         return
+    from train_clutter import load_corpus
+
     only = {c for c in args.collections.split(",") if c} or None
-    rows, fired = run_lodo(args.sample, only)
+    corpus = load_corpus()
+    rows, fired = run_lodo(corpus, args.sample, only)
     _print("Leave one collection out: HTML (shingle P/R/F1, ScrapingHub method)", rows, args.json)
     pages = rows[-1]["pages"] or 1
     print(
@@ -358,11 +359,11 @@ def main() -> None:
     )
     from train_pagetype import cross_validated
 
-    print(cross_validated())
+    print(cross_validated(corpus=corpus))
     if args.text:
         _print(
             "Leave one collection out: text dumps (layout, html-text, inscriptis renderings)",
-            run_text(args.sample, only),
+            run_text(corpus, args.sample, only),
             args.json,
         )
 

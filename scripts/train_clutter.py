@@ -167,11 +167,14 @@ def trained(corpus: Corpus, kind: str, left_out: str | None) -> dict:
     return model
 
 
-def lodo_models(corpus: Corpus, kind: str) -> dict[str, TreeModel]:
-    """For each collection, the model that never saw it (trainable: left out; others: all)."""
+def lodo_models(corpus: Corpus, kind: str, only: set[str] | None = None) -> dict[str, TreeModel]:
+    """For each collection (of `only`), the model that never saw it (trainable: left out;
+    others: the model trained on all trainable data)."""
     full = TreeModel.from_dict(trained(corpus, kind, None))
     out = {}
     for c in corpus.collections():
+        if only and c not in only:
+            continue
         if c == "fixtures":  # the golden pages: always trained on, scored exactly by the tests
             out[c] = full
         elif c in corpus.trainable():
