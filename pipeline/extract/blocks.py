@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -219,7 +220,9 @@ class _Walker:
 
     def run(self, root) -> None:
         # stack of (node, state); state: path, names, near-names list, ancestor ids, in_link, block tag, table
-        stack = [(root, ((), frozenset(), (), (), False, "body", 0), False)]
+        stack: list[tuple[Any, tuple, bool]] = [
+            (root, ((), frozenset(), (), (), False, "body", 0), False)
+        ]
         while stack:
             node, state, leaving = stack.pop()
             path, names, near, ancestors, in_link, block_tag, table = state
@@ -235,7 +238,7 @@ class _Walker:
                             block_tag,
                             path,
                             names,
-                            frozenset(t for n in near for t in n),
+                            frozenset(tok for toks in near for tok in toks),
                             ancestors,
                             table,
                         )
