@@ -116,4 +116,6 @@ def page_type(doc, url: str | None = None) -> str:
     if model is None:
         return "article"
     classes, types, margin = model
-    return decide_type(type_proba(page_vector(doc, url), classes), types, margin)
+    # prepare() already put the page's vector on every row of doc.X (its last columns)
+    vec = doc.X[0, -N_FEATURES:] if len(doc.blocks) and url is None else page_vector(doc, url)
+    return decide_type(type_proba(np.asarray(vec, dtype=np.float32), classes), types, margin)
