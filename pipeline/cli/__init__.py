@@ -18,6 +18,7 @@ from pipeline.cli.run import reextract_command, run_command
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.extract.evaluate import eval_command
 
+
 def _setup_logging(verbose: int, log_file: Path | None) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     if log_file:

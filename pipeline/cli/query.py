@@ -26,7 +26,7 @@ def sql_command(query: str, db_path: Path, as_json: bool) -> None:
     try:
         with Warehouse(db_path).connect(read_only=True) as con:
             if "fts_main_articles" in query:  # the search index's macros need the extension
-                from pipeline.store.search import load_fts
+                from pipeline.store.fts import load_fts
 
                 load_fts(con)
             cursor = con.execute(query)
@@ -69,7 +69,8 @@ def stats_command(db_path: Path, as_json: bool) -> None:
 def search_command(query: str, db_path: Path, source: str | None, since, limit: int,
                    reindex: bool, as_json: bool) -> None:
     """Full-text search (BM25 over title + body): ranked results with a snippet."""
-    from pipeline.store.search import SearchUnavailableError, search_db
+    from pipeline.errors import SearchUnavailableError
+    from pipeline.store.search import search_db
 
     require_warehouse(db_path)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import PipelineError
+from pipeline.errors import ExportError
 from pipeline.store.warehouse import Warehouse
 
 FORMATS = {
@@ -27,10 +27,6 @@ SUFFIXES = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json
             ".csv": "csv"}
 TABLES = ("articles", "latest_articles", "stories", "source_health", "rejects", "captures",
           "fetches", "runs")
-
-
-class ExportError(PipelineError):
-    """The export could not be written (bad --where, unknown column, unwritable path...)."""
 
 
 @dataclass(frozen=True, slots=True)
