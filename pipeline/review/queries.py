@@ -124,7 +124,8 @@ def article_details(con: Connection, ids: Sequence[str]) -> list[dict[str, Any]]
     """Everything one page shows, for a chunk of article ids (bodies only for these)."""
     cursor = con.execute(
         f"""
-        WITH chosen AS (SELECT * FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))),
+        WITH chosen AS MATERIALIZED (
+            SELECT * FROM articles WHERE id IN (SELECT unnest(?::VARCHAR[]))),
         members AS (
             SELECT m.cluster_id, count(*) AS cluster_size,
                    list({{'id': m.id, 'title': m.title, 'source': m.source, 'url': m.url}}
