@@ -265,8 +265,10 @@ class _Collector:
             await self._emit(SourceNote(item.source, failed=1,
                                         problem=f"{item.url}: {type(exc).__name__}: {exc}"))
             return
+        # Non-2xx pages are logged in `fetches` (and stored); 2xx ones of any type go to the
+        # extraction stage, whose gate records what is not a page (unsupported-content-type).
         await self._emit(Fetched(item.source, "article", capture=capture, fetch=result,
-                                 extract=capture is not None))
+                                 extract=capture is not None and result.ok))
 
     def _store(self, result: FetchResult, kind: str) -> Capture | None:
         """Every complete HTTP response is kept (404s too); 304s carry nothing new, and a response
