@@ -65,18 +65,25 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
 
 @click.command("reextract")
 @DB_OPTION
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path), default=Path("sources.yaml"),
+              show_default=True,
+              help="Settings to apply (dedup, keep_pages); packaged defaults if the file is absent.")
 @click.option("--source", default=None, help="Only captures of this source.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def reextract_command(db_path: Path, source: str | None, as_json: bool) -> None:
+def reextract_command(db_path: Path, sources_path: Path, source: str | None, as_json: bool) -> None:
     """Re-run extraction over every stored capture, offline, replacing articles in place."""
+    from pipeline.config import load_config
     from pipeline.runs.lock import RunLock
     from pipeline.runs.reextract import reextract
 
     require_warehouse(db_path)
+    config = load_config(sources_path) if sources_path.exists() else None
+    keep = {s.name: s.settings.keep_pages for s in config.sources} if config else None
     with RunLock(db_path.with_name(db_path.name + ".lock")):
         with report.progress(err, "re-extracting") as advance:
             summary = reextract(db_path, source=source,
-                                on_progress=lambda _source, _stats: advance(1))
+                                on_progress=lambda _source, _stats: advance(1),
+                                dedup=config.dedup if config else None, keep_pages=keep)
     data = summary.as_dict()
     if as_json:
         click.echo(json.dumps(data))

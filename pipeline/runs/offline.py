@@ -16,7 +16,7 @@ from typing import Any
 from pipeline.capture.files import WARC_SUFFIXES, read_bounded
 from pipeline.capture.warc import iter_checked, to_capture
 from pipeline.models import Article, Capture, ExtractResult
-from pipeline.stages.extract import ExtractLimits, extract_capture
+from pipeline.stages.extract import DEFAULT_LIMITS, ExtractLimits, extract_capture
 
 _TYPES = {"text": "text/plain; charset=utf-8", "html": "text/html"}
 _SUFFIX_KIND = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".xhtml": "html"}
@@ -41,7 +41,7 @@ def page_capture(body: bytes, name: str, url: str | None, content_type: str) -> 
 
 
 def extract_paths(paths: tuple[Path, ...] | list[Path], kind: str | None = None,
-                  limits: ExtractLimits = ExtractLimits()) -> list[dict[str, Any]]:
+                  limits: ExtractLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
     return [record for path in paths for record in _extract_path(path, kind, limits)]
 
 

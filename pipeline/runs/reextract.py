@@ -5,12 +5,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from pipeline.capture.stored import IndexRow, stored_captures
 from pipeline.stages import compose
 from pipeline.stages.dedup import DedupOptions
-from pipeline.stages.extract import ExtractLimits, ExtractStage, extraction_pool, version
+from pipeline.stages.extract import (
+    DEFAULT_LIMITS,
+    ExtractLimits,
+    ExtractStage,
+    extraction_pool,
+    version,
+)
 from pipeline.stages.rows import RowStage
 from pipeline.stages.signatures import DedupStage
 from pipeline.stages.stats import Stats, StatsBook
@@ -38,7 +45,8 @@ def indexed_captures(warehouse: Warehouse, source: str | None) -> list[IndexRow]
 def reextract(db_path: Path, source: str | None = None, batch_size: int = 200,
               workers: int | None = None, on_progress: Progress | None = None,
               dedup: DedupOptions | None = None,
-              limits: ExtractLimits = ExtractLimits()) -> Stats:
+              limits: ExtractLimits = DEFAULT_LIMITS,
+              keep_pages: Mapping[str, Collection[str]] | None = None) -> Stats:
     """Replace every article (and reject) with a fresh extraction of its stored capture."""
     warehouse = Warehouse(db_path, dedup=dedup)
     warehouse.migrate()
@@ -46,7 +54,7 @@ def reextract(db_path: Path, source: str | None = None, batch_size: int = 200,
     book = StatsBook()
     with extraction_pool(workers, limits) as pool:
         stream = compose(stored_captures(rows, warehouse.captures_dir), ExtractStage(pool, limits),
-                         RowStage("reextract", version()), Tally(book, on_progress),
+                         RowStage("reextract", version(), keep_pages), Tally(book, on_progress),
                          DedupStage(warehouse.dedup))
         Loader(warehouse, batch_size, flush_interval_s=float("inf")).consume(stream)
     maintain_corpus(warehouse)  # the search index follows the new bodies (incrementally)

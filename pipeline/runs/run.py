@@ -106,7 +106,9 @@ def run(config: Config, options: RunOptions) -> RunSummary:
                     _local(config, specs, warc, known),
                     _remote(config, specs, warc, known, warehouse, options),
                 )
-                stream = compose(steps, ExtractStage(pool, limits), RowStage(run_id, version()),
+                keep = {spec.name: spec.settings.keep_pages for spec in specs}
+                stream = compose(steps, ExtractStage(pool, limits),
+                                 RowStage(run_id, version(), keep_pages=keep),
                                  Tally(book, options.on_progress), DedupStage(config.dedup))
                 Loader(warehouse, options.batch_size, options.flush_interval_s).consume(stream)
             recovery.done()

@@ -46,6 +46,9 @@ class ExtractLimits:
     timeout_s: float = TIMEOUT_S  # 0: no limit
 
 
+DEFAULT_LIMITS = ExtractLimits()
+
+
 def version() -> str:
     return EXTRACTOR_VERSION
 
@@ -66,7 +69,7 @@ def gate(capture: Capture, limits: ExtractLimits) -> Drop | None:
     return None
 
 
-def extract_capture(capture: Capture, limits: ExtractLimits = ExtractLimits()) -> Article | Drop:
+def extract_capture(capture: Capture, limits: ExtractLimits = DEFAULT_LIMITS) -> Article | Drop:
     """Extract one capture within its limits; never raises."""
     dropped = gate(capture, limits)
     if dropped is not None:
@@ -101,7 +104,7 @@ ExtractionPool = WorkerPool[tuple[Capture, ExtractLimits], Article | Drop]
 
 
 def extraction_pool(workers: int | None = None,
-                    limits: ExtractLimits = ExtractLimits()) -> ExtractionPool:
+                    limits: ExtractLimits = DEFAULT_LIMITS) -> ExtractionPool:
     """The pool every driver extracts on; it kills a worker a little after the soft limit."""
     hard = limits.timeout_s + KILL_GRACE_S if limits.timeout_s else None
     return WorkerPool(extract_task, workers=workers, timeout_s=hard)
@@ -173,8 +176,7 @@ class _time_limit:  # noqa: N801 - used as a context manager
 class ExtractStage:
     """Fetched -> Extracted, on the pool, in order; everything else passes through."""
 
-    def __init__(self, pool: ExtractionPool,
-                 limits: ExtractLimits = ExtractLimits()) -> None:
+    def __init__(self, pool: ExtractionPool, limits: ExtractLimits = DEFAULT_LIMITS) -> None:
         self.pool = pool
         self.limits = limits
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -198,11 +198,18 @@ def article_row(capture: Capture, article: Article, version: str, now: datetime,
 
 
 class RowStage:
-    """Extracted -> Rows, for one run (its collisions are tracked across the whole run)."""
+    """Extracted -> Rows, for one run (its collisions are tracked across the whole run).
 
-    def __init__(self, run_id: str, version: str) -> None:
+    A page that is not an article (a listing, a forum, a product page ...) becomes a reject
+    `not-article: <type>`, unless its source keeps that type (`keep_pages`, by source name;
+    `"*"` for every source).
+    """
+
+    def __init__(self, run_id: str, version: str,
+                 keep_pages: Mapping[str, Collection[str]] | None = None) -> None:
         self.run_id = run_id
         self.version = version
+        self.keep_pages = keep_pages or {}
         self._claimed: dict[str, tuple[str, str, str]] = {}  # id -> (url key, body hash, capture)
 
     def run(self, items: Iterable[object]) -> Iterator[object]:
@@ -222,12 +229,20 @@ class RowStage:
         if isinstance(done.result, Drop):
             rows.reject = reject_row(capture, done.result.reason, self.version, self.run_id, now)
             return rows
+        page_type = done.result.page_type
+        if page_type != "article" and page_type not in self._kept(item.source):
+            rows.reject = reject_row(capture, f"not-article: {page_type}", self.version,
+                                     self.run_id, now)
+            return rows
         try:
             rows.article = self._article(capture, done.result, now, rows)
         except Exception as exc:  # noqa: BLE001 - one unstorable page becomes its own reject
             reason = f"error: unstorable article: {type(exc).__name__}: {str(exc)[:200]}"
             rows.reject = reject_row(capture, reason, self.version, self.run_id, now)
         return rows
+
+    def _kept(self, source: str) -> Collection[str]:
+        return self.keep_pages.get(source) or self.keep_pages.get("*") or ()
 
     def _article(self, capture: Capture, article: Article, now: datetime, rows: Rows) -> ArticleRow:
         row = article_row(capture, article, self.version, now)
