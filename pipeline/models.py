@@ -119,6 +119,9 @@ class Article:
     canonical_url: str | None = None
     removed: list[Removed] = field(default_factory=list)
     page_type: str = "article"  # article | listing | forum | product | documentation | other
+    # The element each body paragraph came from (p, h2, li, blockquote, pre, ...; empty when
+    # unknown): lets a renderer keep headings and lists (`--format markdown`).
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, frozen=True)

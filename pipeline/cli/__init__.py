@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from pipeline import __version__
 from pipeline.cli.batch import batch_command, load_command
 from pipeline.cli.common import err
 from pipeline.cli.exits import EXIT_LOCKED, exit_code_for
@@ -21,21 +22,26 @@ from pipeline.extract.evaluate import eval_command
 
 
 def _setup_logging(verbose: int, log_file: Path | None) -> None:
+    """Logs go to stderr (or the log file); what a command prints for people goes to stdout."""
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         level = min(level, logging.INFO)
     else:
         from rich.logging import RichHandler
 
-        handler = RichHandler(console=err, show_path=False, markup=False)
+        handler = RichHandler(console=err, show_path=False, markup=False, show_time=verbose > 1)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="pipeline",
+                      message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 @click.option("--log-file", type=click.Path(path_type=Path), help="Write logs to this file instead of stderr.")
 def main(verbose: int, log_file: Path | None) -> None:
@@ -54,6 +60,7 @@ def entry() -> None:
         main(standalone_mode=True)
     except PipelineError as exc:
         code = exit_code_for(exc)
+        logging.getLogger("pipeline").info("exit %d: %s", code, exc)
         label = "config error:\n" if isinstance(exc, ConfigError) else ""
         style = "yellow" if code == EXIT_LOCKED else "red"
         err.print(f"[{style}]{label}{escape(str(exc))}[/{style}]", highlight=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,10 +25,12 @@ from rich.table import Table
 
 from pipeline.cli import report
 from pipeline.cli.common import DB_OPTION, err, require_warehouse
-from pipeline.cli.exits import EXIT_SOURCES_FAILED
+from pipeline.cli.exits import EXIT_OK, EXIT_SOURCES_FAILED
 from pipeline.errors import ConfigError
 from pipeline.runs.run import RunSummary
 from pipeline.stages.stats import Stats
+
+log = logging.getLogger("pipeline.run")
 
 
 @click.command("run")
@@ -51,16 +54,22 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
     unknown = set(only) - {s.name for s in config.sources}
     if unknown:
         raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
+    log.info("run started: sources %s, warehouse %s", config.path, db_path)
     with run_progress(err) as update:
         summary = run(config, RunOptions(db_path=db_path, only_sources=only,
                                          batch_size=batch_size, flush_interval_s=flush_interval_s,
                                          on_progress=update))
+    code = EXIT_SOURCES_FAILED if strict and summary.failed_sources else EXIT_OK
     if as_json:
-        click.echo(json.dumps(summary.as_dict(), indent=2, default=str))
+        click.echo(json.dumps({**summary.as_dict(), "exit_code": code}, indent=2, default=str))
     else:
-        print_run_summary(err, summary)
-    if strict and summary.failed_sources:
-        sys.exit(EXIT_SOURCES_FAILED)
+        print_run_summary(Console(), summary, strict=strict)
+    total = summary.totals()
+    log.info("run %s finished in %.1fs: status %s, %d articles, %d rejects, %d failures, "
+             "%d sources with nothing%s; exit %d", summary.run_id, summary.elapsed_s,
+             summary.status, total["articles"], total["rejected"], total["failed"],
+             len(summary.failed_sources), " (--strict)" if strict else "", code)
+    sys.exit(code)
 
 
 @click.command("reextract")
@@ -114,8 +123,11 @@ def run_progress(console: Console) -> Iterator[Callable[[str, Stats], None]]:
         yield update
 
 
-def print_run_summary(console: Console, summary: RunSummary) -> None:
-    table = Table(title=f"run {summary.run_id}: {summary.status}",
+def print_run_summary(console: Console, summary: RunSummary, strict: bool = False) -> None:
+    status = summary.status
+    if strict and summary.failed_sources:
+        status = f"failed (--strict): {len(summary.failed_sources)} source(s) yielded nothing"
+    table = Table(title=f"run {summary.run_id}: {status}",
                   caption="found: discovered; known: already stored; 304: unchanged; "
                           "ok/fail: fetches; saved: captures; drops: no article")
     table.add_column("source", overflow="fold")
@@ -138,3 +150,8 @@ def print_run_summary(console: Console, summary: RunSummary) -> None:
     failed = summary.failed_sources
     if failed:
         console.print(f"[yellow]sources that yielded nothing: {', '.join(failed)}[/yellow]")
+    total = summary.totals()
+    statuses = ", ".join(f"{code} x{n}" for code, n in sorted(total.statuses.items())) or "none"
+    console.print(
+        f"{summary.elapsed_s:.1f} s, {total['bytes'] / 1e6:.1f} MB received, "
+        f"{total['retries']} retries, HTTP statuses: {statuses}", highlight=False)

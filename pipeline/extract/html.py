@@ -154,6 +154,7 @@ def extract_html(
         )
     }
     body_parts: list[str] = []
+    body_tags: list[str] = []
     cut: list[tuple[float, Removed]] = []  # (block index, block) in reading order
     kept_before: list[int] = []  # body paragraphs before each block, for the pruned ones' position
     for i, (block, is_body) in enumerate(zip(doc.blocks, keep)):
@@ -169,6 +170,7 @@ def extract_html(
                 md.author = md.author or byline_name(block.text)
         if reason is None:
             body_parts.append(block.text)
+            body_tags.append(block.tag)
         else:
             cut.append((i, Removed(block.text, reason, len(body_parts))))
     kept_before.append(len(body_parts))
@@ -190,4 +192,5 @@ def extract_html(
         site_name=md.site_name,
         canonical_url=md.canonical_url,
         removed=removed,
+        tags=body_tags,
     )

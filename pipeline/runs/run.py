@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,10 @@ class RunSummary:
     status: str
     recovered_runs: list[str] = field(default_factory=list)
     sources: StatsBook = field(default_factory=StatsBook)
+    elapsed_s: float = 0.0
+
+    def totals(self) -> Stats:
+        return self.sources.total()
 
     @property
     def failed_sources(self) -> list[str]:
@@ -63,6 +68,8 @@ class RunSummary:
             "status": self.status,
             "recovered_runs": self.recovered_runs,
             "failed_sources": self.failed_sources,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "totals": source_dict(self.totals()),
             "sources": {name: source_dict(s) for name, s in self.sources.items()},
         }
 
@@ -84,6 +91,7 @@ def source_dict(stats: Stats) -> dict[str, Any]:
 
 def run(config: Config, options: RunOptions) -> RunSummary:
     """Collect every enabled source into the warehouse; raises LockedError if a run is going."""
+    started = time.monotonic()
     warehouse = Warehouse(options.db_path, dedup=config.dedup)
     with RunLock(options.db_path.with_name(options.db_path.name + ".lock")):
         warehouse.migrate()
@@ -117,7 +125,7 @@ def run(config: Config, options: RunOptions) -> RunSummary:
         finally:
             counts = {name: source_dict(s) for name, s in book.items()}
             warehouse.finish_run(run_id, status, counts)
-        return RunSummary(run_id, status, recovery.runs, book)
+        return RunSummary(run_id, status, recovery.runs, book, time.monotonic() - started)
 
 
 def _local(config: Config, specs: list[SourceSpec], warc: WarcWriter,

@@ -58,6 +58,7 @@ class FetchRow:
     fetched_at: datetime
     capture_id: str | None
     redirects: str | None  # JSON list of the URLs that answered with a redirect
+    bytes: int  # body bytes received (0 without a response)
 
 
 @dataclass(slots=True, frozen=True)
@@ -162,6 +163,7 @@ def fetch_row(result: FetchResult, run_id: str, kind: str, capture_id: str | Non
         attempts=result.attempts, fetched_at=result.fetched_at or datetime.now(UTC),
         capture_id=capture_id,
         redirects=json.dumps(result.redirects) if result.redirects else None,
+        bytes=len(result.body),
     )
 
 

@@ -19,6 +19,7 @@ class Stats:
 
     counts: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)  # HTTP status of each final response
     problems: list[str] = field(default_factory=list)
     problems_dropped: int = 0
 
@@ -41,6 +42,7 @@ class Stats:
     def merge(self, other: Stats) -> None:
         self.counts.update(other.counts)
         self.reasons.update(other.reasons)
+        self.statuses.update(other.statuses)
         for message in other.problems:
             self.problem(message)
         self.problems_dropped += other.problems_dropped
@@ -49,6 +51,8 @@ class Stats:
         return {
             **{name: self.counts[name] for name in sorted(self.counts)},
             "reasons": dict(sorted(self.reasons.items())),
+            **({"statuses": {str(k): v for k, v in sorted(self.statuses.items())}}
+               if self.statuses else {}),
             "problems": list(self.problems),
             **({"problems_dropped": self.problems_dropped} if self.problems_dropped else {}),
         }

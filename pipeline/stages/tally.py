@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from pipeline.models import SourceNote
 from pipeline.stages.rows import Rows
 from pipeline.stages.stats import Stats, StatsBook
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, Stats], None]
 
 
@@ -39,11 +41,16 @@ class Tally:
         stats.add("failed", note.failed)
         if note.problem:
             stats.problem(note.problem)
+            log.info("%s: %s", note.source, note.problem)
 
     def _rows(self, rows: Rows) -> None:
         stats = self.book[rows.source]
         fetch = rows.fetch
         if fetch is not None:
+            stats.add("bytes", fetch.bytes)
+            stats.add("retries", max(fetch.attempts - 1, 0))
+            if fetch.status is not None:
+                stats.statuses[fetch.status] += 1
             if fetch.status == 304:
                 stats.add("not_modified")
             elif fetch.error is None and fetch.status is not None and 200 <= fetch.status < 300:
@@ -53,6 +60,7 @@ class Tally:
                 why = fetch.error or f"http {fetch.status}"
                 stats.reason(why)
                 stats.problem(f"{fetch.url}: {why}")
+                log.info("%s: %s: %s", rows.source, fetch.url, why)
         if rows.capture is not None:
             stats.add("captured")
         if rows.article is not None:

@@ -137,6 +137,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE runs ADD COLUMN recovered_at TIMESTAMPTZ;
         """,
     ),
+    (
+        "0008_fetch_bytes",
+        # Body bytes each fetch received (run stats: bytes per source and run).
+        "ALTER TABLE fetches ADD COLUMN bytes BIGINT;",
+    ),
 ]
 
 

@@ -34,7 +34,7 @@ FETCH_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("url", pa.string()), ("source", pa.string()), ("kind", pa.string()),
     ("status", pa.int32()), ("error", pa.string()), ("duration_s", pa.float64()),
     ("attempts", pa.int32()), ("fetched_at", _TS), ("capture_id", pa.string()),
-    ("redirects", pa.string()),
+    ("redirects", pa.string()), ("bytes", pa.int64()),
 ])
 REJECT_SCHEMA = pa.schema([
     ("capture_id", pa.string()), ("url", pa.string()), ("source", pa.string()),
