@@ -90,12 +90,14 @@ def guard(con: duckdb.DuckDBPyConnection, options: GuardOptions = GuardOptions()
         load_fts(con)  # the search index's macros need it, and nothing can be loaded later
     except SearchUnavailableError as exc:
         log.debug("fts not loaded: %s", exc)
+    # Literals, not parameters: the first bound parameter makes DuckDB import pandas (seconds).
     for name, value in options.settings:
-        con.execute(f"SET {_identifier(name)} = ?", [value])
+        con.execute(f"SET {_identifier(name)} = {_literal(value)}")
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
     if options.allowed_paths:
-        con.execute("SET allowed_paths = ?", [list(options.allowed_paths)])
+        paths = ", ".join(_literal(p) for p in options.allowed_paths)
+        con.execute(f"SET allowed_paths = [{paths}]")
     if not options.allow_files:
         con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
@@ -152,6 +154,10 @@ def execute(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement | str
 def _refused_files(exc: duckdb.Error) -> QueryRefused:
     return QueryRefused(f"refused: the query reaches outside the warehouse ({one_line(exc)}); "
                         "pass --allow-files to read files")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _identifier(name: str) -> str:
