@@ -66,7 +66,8 @@ def _read_query(query: str) -> str:
     return sys.stdin.read() if query == "-" else query
 
 
-@click.command("sql")
+# A query may start with a comment ("-- ..."): not an option.
+@click.command("sql", context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @DB_OPTION
 @click.option("--format", "fmt", type=click.Choice(formats.FORMATS), default=None,

@@ -116,7 +116,7 @@ def fitted_table(console: Console, columns: Sequence[str], rows: Sequence[Sequen
     cells = [[_one_line(v) for v in row] for row in rows]
     natural = [max([cell_len(str(c))] + [cell_len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     available = max(console.width - (3 * len(columns) + 1), len(columns))
-    wrapped = list(columns).index(wrap) if wrap in columns else None
+    wrapped = list(columns).index(wrap) if wrap is not None and wrap in columns else None
     if wrapped is None:
         widths = fit_widths(natural, available)
     else:

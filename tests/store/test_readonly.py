@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from corpus_rows import load, row, story
+
 from pipeline.store import readonly as R
 from pipeline.store.search import extension_path
 from pipeline.store.warehouse import Warehouse
