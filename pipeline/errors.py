@@ -6,7 +6,9 @@ PipelineError
  ├── WarehouseBusyError the database file is held by another writer past our retries
  ├── CaptureError       a WARC capture cannot be read back
  ├── DiscoveryError     a feed, sitemap or section page cannot be parsed (names URL and why)
- └── BatchError         a batch job cannot start (pipeline/batch/errors.py)
+ ├── SearchUnavailableError  the fts extension cannot be loaded, or no search index exists
+ ├── ExportError        an export cannot be done as asked
+ └── BatchError         a batch job cannot start (no inputs, bad output location)
       └── EngineUnavailable  the chosen engine is not installed (ray)
 """
 
@@ -33,3 +35,19 @@ class CaptureError(PipelineError):
 
 class DiscoveryError(PipelineError):
     """A feed, sitemap or section page could not be turned into URLs (broken or hostile XML)."""
+
+
+class SearchUnavailableError(PipelineError):
+    """The fts extension could not be loaded, or the search index was never built."""
+
+
+class ExportError(PipelineError):
+    """An export cannot be done as asked (bad format, table, columns or condition)."""
+
+
+class BatchError(PipelineError):
+    """A batch job cannot start: no inputs, bad output location."""
+
+
+class EngineUnavailable(BatchError):
+    """The engine asked for is not installed (ray)."""

@@ -1,4 +1,10 @@
-"""The typed values that cross stage boundaries: source items, fetch results, captures, articles."""
+"""The typed values that cross stage boundaries, in the order data moves.
+
+SourceItem (discovery) -> FetchResult (fetch) -> Capture (stored in WARC) -> Fetched (the capture
+stage's output: a fetch logged, a capture stored, or both) -> Article | Drop (extraction) ->
+Extracted (the extraction stage's output). SourceNote carries per-source facts (how much was found,
+problems) down the same stream, so counting happens in one place.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,26 @@ from datetime import date, datetime
 def stable_id(key: str) -> str:
     """A short, stable hash id (16 hex chars of sha256) for a canonical URL or a file path."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+Headers = list[tuple[str, str]]
+
+# Content types that are pages to extract; anything else is stored and recorded as skipped.
+EXTRACTABLE_TYPES: frozenset[str] = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+
+
+def media_type(content_type: str) -> str:
+    """`text/html; charset=utf-8` -> `text/html`."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def header(headers: Headers, name: str) -> str | None:
+    """The first value of a header, by case-insensitive name (the one lookup every module uses)."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return None
 
 
 @dataclass(slots=True, frozen=True)
@@ -44,11 +70,7 @@ class FetchResult:
         return self.error is None and self.status is not None and 200 <= self.status < 300
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+        return header(self.headers, name)
 
 
 @dataclass(slots=True)
@@ -69,7 +91,8 @@ class Capture:
     length: int = 0
     run_id: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
-    path: str | None = None  # for local files: the path as given in sources.yaml
+    path: str | None = None  # for local files: the path relative to sources.yaml
+    kind: str = "article"  # article | feed | sitemap | links | robots | file
 
 
 @dataclass(slots=True)
@@ -95,6 +118,7 @@ class Article:
     site_name: str | None = None
     canonical_url: str | None = None
     removed: list[Removed] = field(default_factory=list)
+    page_type: str = "article"  # article | listing | forum | product | documentation | other
 
 
 @dataclass(slots=True, frozen=True)
@@ -105,3 +129,70 @@ class Drop:
 
 
 ExtractResult = Article | Drop
+
+
+@dataclass(slots=True, frozen=True)
+class Fetched:
+    """One step of the capture stage: a fetch attempt to log, a stored capture to index, or both.
+
+    `extract` says the capture may hold an article (the extraction stage's gate decides, and a
+    capture that holds none is recorded with its reason); index documents (feeds, sitemaps,
+    section pages, robots.txt) are stored, not extracted.
+    """
+
+    source: str
+    kind: str
+    capture: Capture | None = None
+    fetch: FetchResult | None = None
+    extract: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class SourceNote:
+    """A fact about a source as a whole: items found, items already stored, a problem, a cap hit.
+
+    `failed` counts items that failed without a fetch to log (an unreadable local file, a
+    discovery that broke); each comes with its `problem`.
+    """
+
+    source: str
+    discovered: int = 0
+    known: int = 0
+    failed: int = 0
+    problem: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Tick:
+    """Nothing new for a while (the network is slow): stages may hand on or land what they hold."""
+
+
+@dataclass(slots=True, frozen=True)
+class Extracted:
+    """What extraction made of one capture-stage step (`result` is None: nothing to extract)."""
+
+    item: Fetched
+    result: Article | Drop | None = None
+
+
+@dataclass(slots=True)
+class IndexCapture:
+    """The latest stored 2xx capture of a feed, sitemap or section page, for conditional GETs."""
+
+    etag: str | None
+    last_modified: str | None
+    warc_file: str
+    offset: int
+    length: int
+    content_type: str
+
+
+@dataclass(slots=True)
+class KnownState:
+    """What earlier runs already hold, so the capture stage fetches only what is new or due."""
+
+    article_fetched_at: dict[str, datetime] = field(default_factory=dict)  # canonical URL -> latest
+    article_validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    canonical_known: set[str] = field(default_factory=set)  # trusted canonicals of stored articles
+    index_captures: dict[str, IndexCapture] = field(default_factory=dict)
+    file_digests: set[tuple[str, str]] = field(default_factory=set)  # (path or url, sha256)

@@ -14,9 +14,11 @@ from pipeline.cli.common import err
 from pipeline.cli.exits import EXIT_LOCKED, exit_code_for
 from pipeline.cli.extract import extract_command
 from pipeline.cli.query import export_command, search_command, sql_command, stats_command
+from pipeline.cli.review import review_command
 from pipeline.cli.run import reextract_command, run_command
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.extract.evaluate import eval_command
+
 
 def _setup_logging(verbose: int, log_file: Path | None) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
@@ -42,7 +44,7 @@ def main(verbose: int, log_file: Path | None) -> None:
 
 
 for command in (run_command, extract_command, reextract_command, sql_command, stats_command,
-                search_command, export_command, eval_command, batch_command, load_command):
+                search_command, export_command, eval_command, batch_command, load_command, review_command):
     main.add_command(command)
 
 

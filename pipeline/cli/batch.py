@@ -16,8 +16,6 @@ from pipeline.cli.exits import EXIT_ERROR
 from pipeline.store.warehouse import DEFAULT_DB
 
 
-
-
 @click.command("batch")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option(
@@ -174,11 +172,11 @@ def load_command(out_dir: str, db_path: Path, as_view: bool, as_json: bool) -> N
 
     with RunLock(db_path.with_name(db_path.name + ".lock")):
         if as_view:
-            summary = attach_views(db_path, out_dir)
+            stats = attach_views(db_path, out_dir)
         else:
             with report.progress(err, "loading shards") as advance:
-                summary = import_shards(db_path, out_dir, on_progress=advance)
-    data = {name: getattr(summary, name) for name in summary.__slots__}
+                stats = import_shards(db_path, out_dir, on_progress=advance)
+    data = {"mode": "view" if as_view else "import", **stats.as_dict()}
     if as_json:
         click.echo(json.dumps(data))
     else:

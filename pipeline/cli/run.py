@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
 
 from pipeline.cli import report
-from pipeline.cli.common import DB_OPTION, err, require_warehouse, slots
+from pipeline.cli.common import DB_OPTION, err, require_warehouse
 from pipeline.cli.exits import EXIT_SOURCES_FAILED
 from pipeline.errors import ConfigError
+from pipeline.runs.run import RunSummary
+from pipeline.stages.stats import Stats
 
 
 @click.command("run")
@@ -22,9 +38,11 @@ from pipeline.errors import ConfigError
 @click.option("--strict", is_flag=True, help=f"Exit {EXIT_SOURCES_FAILED} when any source yielded nothing because of errors.")
 @click.option("--batch-size", default=200, show_default=True,
               help="Captures per load; a killed run loses at most one batch of work.")
+@click.option("--flush-interval-s", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="When the crawl is slow, land what was captured at least this often.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict: bool,
-                batch_size: int, as_json: bool) -> None:
+                batch_size: int, flush_interval_s: float, as_json: bool) -> None:
     """Discover, fetch, capture, extract and load every source (the cron job)."""
     from pipeline.config import load_config
     from pipeline.runs.run import RunOptions, run
@@ -33,13 +51,14 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
     unknown = set(only) - {s.name for s in config.sources}
     if unknown:
         raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
-    with report.run_progress(err) as update:
+    with run_progress(err) as update:
         summary = run(config, RunOptions(db_path=db_path, only_sources=only,
-                                         batch_size=batch_size, on_progress=update))
+                                         batch_size=batch_size, flush_interval_s=flush_interval_s,
+                                         on_progress=update))
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2, default=str))
     else:
-        report.print_run_summary(err, summary)
+        print_run_summary(err, summary)
     if strict and summary.failed_sources:
         sys.exit(EXIT_SOURCES_FAILED)
 
@@ -56,8 +75,59 @@ def reextract_command(db_path: Path, source: str | None, as_json: bool) -> None:
     require_warehouse(db_path)
     with RunLock(db_path.with_name(db_path.name + ".lock")):
         with report.progress(err, "re-extracting") as advance:
-            summary = reextract(db_path, source=source, on_progress=advance)
+            summary = reextract(db_path, source=source,
+                                on_progress=lambda _source, _stats: advance(1))
+    data = summary.as_dict()
     if as_json:
-        click.echo(json.dumps(slots(summary)))
+        click.echo(json.dumps(data))
     else:
-        report.print_mapping(err, "re-extraction", slots(summary))
+        report.print_mapping(err, "re-extraction", data)
+
+
+@contextmanager
+def run_progress(console: Console) -> Iterator[Callable[[str, Stats], None]]:
+    """One progress bar per source (only on a terminal: cron logs stay clean).
+
+    Yields `update(source, stats)`; the bar's total is what was found to fetch or capture,
+    its progress what has been fetched, captured or failed so far."""
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn()]
+    with Progress(*columns, console=console, disable=not console.is_terminal, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(source: str, s: Stats) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(source, total=None, detail="")
+            todo = max(s["discovered"] - s["known"], 0)
+            done = s["fetched"] + s["failed"] + s["not_modified"] + (
+                s["captured"] if not s["fetched"] else 0)
+            bar.update(tasks[source], total=todo or None, completed=min(done, todo) if todo else done,
+                       detail=f"{s['articles']} articles, {s['failed']} failed")
+
+        yield update
+
+
+def print_run_summary(console: Console, summary: RunSummary) -> None:
+    table = Table(title=f"run {summary.run_id}: {summary.status}",
+                  caption="found: discovered; known: already stored; 304: unchanged; "
+                          "ok/fail: fetches; saved: captures; drops: no article")
+    table.add_column("source", overflow="fold")
+    for header in ("found", "known", "304", "ok", "fail", "saved", "articles", "drops"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for name, s in summary.sources.items():
+        table.add_row(name, *(str(s[k]) for k in ("discovered", "known", "not_modified", "fetched",
+                                                   "failed", "captured", "articles", "rejected")))
+    console.print(table)
+    if summary.recovered_runs:
+        console.print(f"recovered after killed run(s): {', '.join(summary.recovered_runs)}")
+    for name, s in summary.sources.items():
+        if s.reasons:
+            reasons = ", ".join(f"{k} x{v}" for k, v in s.reasons.most_common())
+            console.print(f"[bold]{name}[/bold] drops/failures: {escape(reasons)}", highlight=False)
+        for problem in s.problems[:5]:
+            console.print(f"  [yellow]![/yellow] {name}: {escape(problem)}", highlight=False)
+        if len(s.problems) > 5:
+            console.print(f"  ... and {len(s.problems) - 5} more (see the fetches table)")
+    failed = summary.failed_sources
+    if failed:
+        console.print(f"[yellow]sources that yielded nothing: {', '.join(failed)}[/yellow]")

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, ExportError
 from pipeline.store.readonly import GuardOptions, guarded, one_line
 
 FORMATS = {
@@ -34,10 +34,6 @@ SUFFIXES = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json
             ".csv": "csv"}
 REMOVED_SHAPE = '[{"text":"VARCHAR","reason":"VARCHAR","position":"INTEGER"}]'
 NESTED = {"list", "struct", "map", "array", "union"}
-
-
-class ExportError(PipelineError):
-    """The export could not be written (unwritable path, failure while copying ...)."""
 
 
 class ExportRequestError(ExportError, ConfigError):

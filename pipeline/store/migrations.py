@@ -116,6 +116,27 @@ MIGRATIONS: list[tuple[str, str]] = [
         # by key inside one transaction, and is the only writer. Columns and types are kept.
         _rebuild_without_indexes("articles", "captures", "rejects") + views.VIEWS_V1,
     ),
+    (
+        "0007_page_types_collisions_recovery",
+        """
+        -- What kind of page an article came from (article, listing, forum, product, ...).
+        ALTER TABLE articles ADD COLUMN page_type VARCHAR;
+        -- Two pages of one run that claimed one article id with different bodies: both are
+        -- kept, the later one under `assigned_id`.
+        CREATE TABLE collisions (
+            run_id VARCHAR NOT NULL,
+            id VARCHAR NOT NULL,
+            assigned_id VARCHAR NOT NULL,
+            capture_id VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            other_capture_id VARCHAR NOT NULL,
+            other_url VARCHAR NOT NULL,
+            collided_at TIMESTAMPTZ NOT NULL
+        );
+        -- When the complete records a killed or failed run left in its WARC files were indexed.
+        ALTER TABLE runs ADD COLUMN recovered_at TIMESTAMPTZ;
+        """,
+    ),
 ]
 
 

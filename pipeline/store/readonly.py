@@ -20,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, PipelineError, SearchUnavailableError
+from pipeline.store.fts import load_fts
 from pipeline.store.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,6 @@ def check_warehouse(db_path: Path) -> None:
 
 def guard(con: duckdb.DuckDBPyConnection, options: GuardOptions = GuardOptions()) -> None:
     """Load the fts extension, turn file access and extension loading off, lock the settings."""
-    from pipeline.store.search import SearchUnavailableError, load_fts
-
     try:
         load_fts(con)  # the search index's macros need it, and nothing can be loaded later
     except SearchUnavailableError as exc:

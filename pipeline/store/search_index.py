@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipeline.store.search import INDEX_SCHEMA as S
-from pipeline.store.search import index_exists, load_fts
+from pipeline.store.fts import INDEX_SCHEMA as S
+from pipeline.store.fts import index_exists, load_fts
 
 log = logging.getLogger(__name__)
 

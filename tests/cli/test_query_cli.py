@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warehouse = Warehouse(db)
     warehouse.migrate()
     rows = [row(f"a{i}", story(i, 300), source="seeds" if i % 2 else "wire") for i in range(5)]
-    rows[0]["title"] = TITLE
-    rows[1]["removed"] = json.dumps([{"text": "Subscribe now", "reason": "newsletter", "position": 1}])
+    rows[0] = replace(rows[0], title=TITLE)
+    rows[1] = replace(rows[1], removed=json.dumps(
+        [{"text": "Subscribe now", "reason": "newsletter", "position": 1}]))
     load(warehouse, rows)
     with warehouse.connect() as con:
         refresh_index(con)

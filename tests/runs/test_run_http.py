@@ -99,7 +99,8 @@ sources:
     summary = json.loads(result.stdout)
     assert summary["sources"]["broken"]["problems"], summary
     assert summary["sources"]["pdfs"]["articles"] == 1
-    assert summary["sources"]["pdfs"]["reasons"].get("skipped-content-type") == 1
+    # one front door, one name: the same reason as in rejects and in batch shards
+    assert summary["sources"]["pdfs"]["reasons"].get("unsupported-content-type") == 1
 
 
 def test_redirects_are_followed_and_recorded(tmp_path: Path, db: Path, news_site: NewsSite) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from corpus_rows import clusters, edit, load, row, story
-from pipeline.store.clusters import DedupOptions, jaccard, shingles, similarity
+from pipeline.stages.dedup import DedupOptions, jaccard, shingles, similarity
 from pipeline.store.warehouse import Warehouse
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from corpus_rows import load, row, story
 from helpers import run_cli
 
 from pipeline.cli import main
+from pipeline.stages.rows import ArticleRow
 from pipeline.store.export import ExportError, ExportOptions, ExportRequestError, export
 from pipeline.store.warehouse import Warehouse
 
@@ -25,11 +27,10 @@ REMOVED = [{"text": "Sign up for our newsletter", "reason": "newsletter", "posit
            {"text": "Related: more stories", "reason": "related"}]  # older rows have no position
 
 
-def _row(i: int) -> dict:
-    r = row(f"a{i}", story(i, 200), source="even" if i % 2 == 0 else "odd")
-    r["removed"] = json.dumps(REMOVED if i % 3 == 0 else [])
-    r["published"] = datetime(2026, 1, 1 + i % 28, 12, 30) if i % 5 else None
-    return r
+def _row(i: int) -> ArticleRow:
+    return replace(row(f"a{i}", story(i, 200), source="even" if i % 2 == 0 else "odd"),
+                   removed=json.dumps(REMOVED if i % 3 == 0 else []),
+                   published=datetime(2026, 1, 1 + i % 28, 12, 30) if i % 5 else None)
 
 
 @pytest.fixture

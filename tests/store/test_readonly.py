@@ -13,7 +13,7 @@ import pytest
 from corpus_rows import load, row, story
 
 from pipeline.store import readonly as R
-from pipeline.store.search import extension_path
+from pipeline.store.fts import extension_path
 from pipeline.store.warehouse import Warehouse
 
 

@@ -13,7 +13,10 @@ from helpers import SEEDS, query, run_cli, write_sources
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline.errors import SearchUnavailableError
+from pipeline.store import fts
 from pipeline.store import search as S
+from pipeline.store.maintain import maintain_corpus
 from pipeline.store.search_index import refresh_index
 from pipeline.store.warehouse import Warehouse
 
@@ -74,13 +77,13 @@ def test_each_run_leaves_the_index_current(tmp_path: Path, db: Path) -> None:
 def test_missing_extension_is_a_clear_error_and_not_fatal_to_runs(
         tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def unavailable() -> Path:
-        raise S.SearchUnavailableError("full-text search needs the PyPI package duckdb-extension-fts")
+        raise SearchUnavailableError("full-text search needs the PyPI package duckdb-extension-fts")
 
-    monkeypatch.setattr(S, "extension_path", unavailable)
+    monkeypatch.setattr(fts, "extension_path", unavailable)
     warehouse = Warehouse(db)
     warehouse.migrate()
-    assert "unavailable" in warehouse.maintain_corpus()["search_index"]
-    with warehouse.connect(read_only=True) as con, pytest.raises(S.SearchUnavailableError,
+    assert "unavailable" in maintain_corpus(warehouse)["search_index"]
+    with warehouse.connect(read_only=True) as con, pytest.raises(SearchUnavailableError,
                                                                  match="duckdb-extension-fts"):
         S.search(con, "anything")
 
@@ -94,10 +97,10 @@ def test_search_before_any_index_says_how_to_build_one(db: Path) -> None:
 
 
 def test_the_extension_loads_from_the_package_file() -> None:
-    path = S.extension_path()
+    path = fts.extension_path()
     assert path.name == "fts.duckdb_extension" and f"v{duckdb.__version__}" in str(path)
     con = duckdb.connect()
-    S.load_fts(con)
+    fts.load_fts(con)
     assert con.execute("SELECT stem('deliveries', 'porter')").fetchone()[0] == "deliveri"
 
 

@@ -8,15 +8,16 @@ others.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
+from pipeline.errors import EngineUnavailable
 from pipeline.runs.batch.shard import ShardOptions, ShardResult, process_input
+from pipeline.stages.pool import TaskFailed, WorkerPool
 
 ENGINES = ("local", "ray")
 OnResult = Callable[[ShardResult], None]
@@ -49,26 +50,28 @@ def run_local(
     on_result: OnResult,
     on_failure: OnFailure,
 ) -> None:
-    """A process pool; `spawn` so no thread state (progress bars, logging) is forked."""
-    context = multiprocessing.get_context("spawn")
+    """The one process pool (`pipeline.stages.pool`), one input per task, in completion order."""
     workers = engine.workers or default_workers()
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent
-    ) as pool:
-        pending: dict[Future, str] = {}
+    with WorkerPool(_process_task, workers=workers, initializer=_die_with_parent) as pool:
+        pending: dict[Future[ShardResult], str] = {}
         queue = list(reversed(inputs))
         # A bounded window: submitting 10,000 files at once would only queue pickles.
         while queue or pending:
             while queue and len(pending) < 2 * workers:
                 location = queue.pop()
-                pending[pool.submit(process_input, location, out, options)] = location
+                pending[pool.submit((location, out, options))] = location
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 location = pending.pop(future)
-                try:
-                    on_result(future.result())
-                except Exception as exc:
-                    on_failure(location, f"{type(exc).__name__}: {exc}")
+                outcome = pool.outcome(future)
+                if isinstance(outcome, TaskFailed):
+                    on_failure(location, outcome.reason)
+                else:
+                    on_result(outcome)
+
+
+def _process_task(task: tuple[str, str, ShardOptions]) -> ShardResult:
+    return process_input(*task)
 
 
 def run_ray(
@@ -126,8 +129,6 @@ def default_workers() -> int:
 
 
 def import_ray():
-    from pipeline.runs.batch.errors import EngineUnavailable
-
     try:
         import ray
     except ImportError as exc:

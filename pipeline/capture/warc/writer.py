@@ -14,13 +14,12 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.errors import CaptureError
-from pipeline.models import Capture, FetchResult, stable_id
+from pipeline.models import Capture, FetchResult, header, stable_id
 
 WARC_ROTATE_BYTES = 512 * 1024 * 1024
 _HOP_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -29,13 +28,6 @@ _REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modifie
 
 def _warc_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def content_type_of(headers: list[tuple[str, str]]) -> str:
-    for key, value in headers:
-        if key.lower() == "content-type":
-            return value
-    return ""
 
 
 def guess_file_type(path: Path) -> str:
@@ -141,7 +133,7 @@ class WarcWriter:
             final_url=target,
             source=result.source,
             status=result.status,
-            content_type=content_type_of(result.headers),
+            content_type=header(result.headers, "content-type") or "",
             body=result.body,
             fetched_at=fetched_at,
             sha256=hashlib.sha256(result.body).hexdigest(),
@@ -150,19 +142,21 @@ class WarcWriter:
             length=length,
             run_id=self.run_id,
             headers=result.headers,
+            kind=kind,
         )
 
     def write_file(self, path: Path, body: bytes, source: str, content_type: str,
-                   label: str | None = None) -> Capture:
-        """Store a local file as a WARC `resource` record (target URI file:///abs/path).
+                   label: str) -> Capture:
+        """Store a local file as a WARC `resource` record.
 
-        `label` is the path as the user knows it (relative to sources.yaml): the article id
-        derives from it, so ids survive moving the project directory.
+        `label` is the path as the user knows it (relative to sources.yaml when below it): the
+        target URI is `file:<label>` and `X-Pipeline-Path` holds it, so no machine path is
+        recorded and the article id (which derives from it) survives moving the project.
         """
         writer = self._open()
         assert self._fh is not None
         fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        uri = path.resolve().as_uri()
+        uri = "file:" + quote(label)
         record = writer.create_warc_record(
             uri, "resource", payload=io.BytesIO(body), length=len(body),
             warc_content_type=content_type,
@@ -171,6 +165,7 @@ class WarcWriter:
                 "WARC-Payload-Digest": "sha256:" + hashlib.sha256(body).hexdigest(),
                 "X-Pipeline-Source": source,
                 "X-Pipeline-Kind": "file",
+                "X-Pipeline-Path": label,
             },
         )
         offset = self._fh.tell()
@@ -182,7 +177,7 @@ class WarcWriter:
             url=uri, final_url=uri, source=source, status=200, content_type=content_type,
             body=body, fetched_at=fetched_at, sha256=hashlib.sha256(body).hexdigest(),
             warc_file=self._relative(), offset=offset, length=length, run_id=self.run_id,
-            headers=[("Content-Type", content_type)], path=label or str(path),
+            headers=[("Content-Type", content_type)], path=label, kind="file",
         )
 
     def _sync(self) -> None:
@@ -192,25 +187,8 @@ class WarcWriter:
 
 
 def _path_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def read_record(warc_path: Path, offset: int, length: int) -> tuple[list[tuple[str, str]], bytes, str]:
-    """Read one record back: (http headers or [], body, target URI)."""
-    try:
-        with open(warc_path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read(length)
-        for record in ArchiveIterator(io.BytesIO(data)):
-            headers = list(record.http_headers.headers) if record.http_headers else []
-            body = record.content_stream().read()
-            return headers, body, record.rec_headers.get_header("WARC-Target-URI") or ""
-    except (OSError, ValueError, EOFError) as exc:
-        raise CaptureError(f"{warc_path}@{offset}: cannot read WARC record: {exc}") from exc
-    raise CaptureError(f"{warc_path}@{offset}: no WARC record at this offset")
 
 
 def truncate_to(warc_path: Path, size: int) -> bool:
@@ -225,28 +203,3 @@ def truncate_to(warc_path: Path, size: int) -> bool:
 def new_run_id(now: datetime | None = None) -> str:
     moment = now or datetime.now(UTC)
     return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-
-
-def iter_warc_responses(path: Path):
-    """Yield (target URI, http headers, body, WARC-Date) for every response/resource record."""
-    with open(path, "rb") as fh:
-        for record in ArchiveIterator(fh):
-            if record.rec_type not in {"response", "resource"}:
-                continue
-            headers = list(record.http_headers.headers) if record.http_headers else []
-            if record.rec_type == "resource":
-                ctype = record.rec_headers.get_header("Content-Type") or ""
-                headers = [("Content-Type", ctype)]
-            status = 200
-            if record.http_headers is not None and record.rec_type == "response":
-                try:
-                    status = int(record.http_headers.get_statuscode() or 0)
-                except ValueError:
-                    status = 0
-            yield (
-                record.rec_headers.get_header("WARC-Target-URI") or "",
-                status,
-                headers,
-                record.content_stream().read(),
-                record.rec_headers.get_header("WARC-Date") or "",
-            )
