@@ -17,6 +17,7 @@ import duckdb
 
 from pipeline.errors import SearchUnavailableError
 from pipeline.store.fts import INDEX_SCHEMA, index_exists, load_fts
+from pipeline.store.readonly import check_warehouse, guarded
 from pipeline.store.search_index import refresh_index
 from pipeline.store.warehouse import Warehouse
 
@@ -108,20 +109,34 @@ def snippet(body: str, terms: list[str], width: int = 200) -> str:
     starts = [m.start() for m in pattern.finditer(flat)]
     if not starts:
         return flat[:width] + ("…" if len(flat) > width else "")
-    best = max(starts, key=lambda s: sum(1 for t in starts if s <= t < s + width))
+    best = densest_window(starts, width)
     begin = max(0, best - width // 4)
     begin = flat.rfind(" ", 0, begin) + 1 if begin else 0
     text = flat[begin:begin + width]
     return ("…" if begin else "") + text + ("…" if begin + width < len(flat) else "")
 
 
+def densest_window(starts: list[int], width: int) -> int:
+    """The first start s holding the most starts in [s, s + width): one pass, two pointers
+    (linear in the number of hits; `starts` is sorted, as finditer yields them)."""
+    best, best_count, end = starts[0], 0, 0
+    for i, start in enumerate(starts):
+        end = max(end, i)
+        while end < len(starts) and starts[end] < start + width:
+            end += 1
+        if end - i > best_count:
+            best, best_count = start, end - i
+    return best
+
+
 def search_db(db_path: Path, query: str, source: str | None = None, since: date | None = None,
               limit: int = 10, reindex: bool = False) -> list[Hit]:
     """Search the warehouse file (read-only; `reindex` first rebuilds the index, taking the writer)."""
-    warehouse = Warehouse(db_path)
+    check_warehouse(db_path)  # --reindex must not create a warehouse where there is none
     if reindex:
+        warehouse = Warehouse(db_path)
         warehouse.migrate()
         with warehouse.connect() as con:
             refresh_index(con, force=True)
-    with warehouse.connect(read_only=True) as con:
+    with guarded(db_path) as con:
         return search(con, query, source=source, since=since, limit=limit)
