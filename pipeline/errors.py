@@ -1,13 +1,16 @@
 """One exception tree for real failures.
 
 PipelineError
- ├── ConfigError        sources.yaml is malformed or invalid (names file, line, field)
+ ├── ConfigError        bad input: sources.yaml (names file, line, field), arguments, no warehouse
+ │    ├── QueryRefused  `pipeline sql` input that is not one read-only query
+ │    └── ExportRequestError  an export asked for a table, column or condition that is wrong
  ├── LockedError        another run holds the lock
  ├── WarehouseBusyError the database file is held by another writer past our retries
  ├── CaptureError       a WARC capture cannot be read back
  ├── DiscoveryError     a feed, sitemap or section page cannot be parsed (names URL and why)
  ├── SearchUnavailableError  the fts extension cannot be loaded, or no search index exists
- ├── ExportError        an export cannot be done as asked
+ ├── ExportError        an export failed while it ran (ExportRequestError is also one)
+ ├── QueryError         a query failed in DuckDB
  └── BatchError         a batch job cannot start (no inputs, bad output location)
       └── EngineUnavailable  the chosen engine is not installed (ray)
 """
@@ -42,7 +45,21 @@ class SearchUnavailableError(PipelineError):
 
 
 class ExportError(PipelineError):
-    """An export cannot be done as asked (bad format, table, columns or condition)."""
+    """An export failed while it ran."""
+
+
+class ExportRequestError(ExportError, ConfigError):
+    """The export request itself is wrong: unknown table or column, a --where that is not one
+    valid boolean expression over the table, an unknown format (exit 2)."""
+
+
+class QueryError(PipelineError):
+    """A query failed in DuckDB (syntax, unknown table or column, bad cast ...)."""
+
+
+class QueryRefused(ConfigError):
+    """The SQL is not one read-only query: empty, several statements, or a statement that would
+    write files, attach databases, add extensions or (without --allow-files) read files (exit 2)."""
 
 
 class BatchError(PipelineError):

@@ -38,7 +38,7 @@ def reported() -> Iterator[None]:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
     except PipelineError as exc:
-        from pipeline.store.readonly import QueryError
+        from pipeline.errors import QueryError
 
         label = "query failed: " if isinstance(exc, QueryError) else ""
         err.print(f"[red]{label}{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
@@ -50,7 +50,8 @@ def stdout_is_terminal() -> bool:
 
 
 def _batches(cursor: duckdb.DuckDBPyConnection, size: int = FETCH_ROWS) -> Iterator[tuple]:
-    from pipeline.store.readonly import QueryError, one_line
+    from pipeline.errors import QueryError
+    from pipeline.store.readonly import one_line
 
     while True:
         try:

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
-from pipeline.errors import ConfigError, ExportError
+from pipeline.errors import ExportError, ExportRequestError
 from pipeline.store.readonly import GuardOptions, guarded, one_line
 
 FORMATS = {
@@ -34,11 +34,6 @@ SUFFIXES = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json
             ".csv": "csv"}
 REMOVED_SHAPE = '[{"text":"VARCHAR","reason":"VARCHAR","position":"INTEGER"}]'
 NESTED = {"list", "struct", "map", "array", "union"}
-
-
-class ExportRequestError(ExportError, ConfigError):
-    """The request itself is wrong: unknown table or column, a --where that is not one valid
-    boolean expression over the table, an unknown format."""
 
 
 @dataclass(frozen=True, slots=True)

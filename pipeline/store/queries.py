@@ -7,7 +7,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.store.readonly import QueryError, guarded, one_line
+from pipeline.errors import QueryError
+from pipeline.store.readonly import guarded, one_line
 
 TABLES = ("runs", "captures", "fetches", "articles", "rejects")
 PARTS = {

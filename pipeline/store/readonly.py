@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import ConfigError, PipelineError, SearchUnavailableError
+from pipeline.errors import ConfigError, QueryError, QueryRefused, SearchUnavailableError
 from pipeline.store.fts import load_fts
 from pipeline.store.warehouse import Warehouse
 
@@ -50,15 +50,6 @@ REFUSALS: dict[StatementType, str] = {
 }
 USAGE = ("`pipeline sql` runs one read-only query (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, "
          "PRAGMA, EXPLAIN, CALL)")
-
-
-class QueryError(PipelineError):
-    """A query failed in DuckDB (syntax, unknown table or column, bad cast ...)."""
-
-
-class QueryRefused(ConfigError):
-    """The SQL is not one read-only query: empty, several statements, or a statement that would
-    write files, attach databases, add extensions or (without --allow-files) read files."""
 
 
 @dataclass(frozen=True, slots=True)

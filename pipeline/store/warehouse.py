@@ -33,9 +33,13 @@ log = logging.getLogger(__name__)
 DEFAULT_DB = Path("warehouse/corpus.duckdb")
 
 
+_LOCK_MESSAGES = ("could not set lock on file", "conflicting lock", "being used by another process")
+
+
 def _is_lock_error(exc: Exception) -> bool:
+    """DuckDB's "another process holds this file" (not any message that happens to say lock)."""
     text = str(exc).lower()
-    return "lock" in text or "conflicting" in text or "being used by another" in text
+    return any(message in text for message in _LOCK_MESSAGES)
 
 
 @dataclass(slots=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from corpus_rows import clusters, edit, load, row, story
+
 from pipeline.stages.dedup import DedupOptions, jaccard, shingles, similarity
 from pipeline.store.warehouse import Warehouse
 

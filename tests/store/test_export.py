@@ -19,8 +19,9 @@ from corpus_rows import load, row, story
 from helpers import run_cli
 
 from pipeline.cli import main
+from pipeline.errors import ExportError, ExportRequestError
 from pipeline.stages.rows import ArticleRow
-from pipeline.store.export import ExportError, ExportOptions, ExportRequestError, export
+from pipeline.store.export import ExportOptions, export
 from pipeline.store.warehouse import Warehouse
 
 REMOVED = [{"text": "Sign up for our newsletter", "reason": "newsletter", "position": 2},

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from corpus_rows import VOCAB, load, row, story
+
 from pipeline.store import search as S
 from pipeline.store.search_index import refresh_index
 from pipeline.store.warehouse import Warehouse
