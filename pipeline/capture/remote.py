@@ -207,7 +207,9 @@ class _Collector:
 
     async def _sitemaps(self, source: RemoteSource, fetcher: Fetcher) -> list[SourceItem]:
         assert source.url is not None
-        queue_, seen, items = [source.url], set(), []
+        queue_: list[str] = [source.url]
+        seen: set[str] = set()
+        items: list[SourceItem] = []
         while queue_ and len(seen) < MAX_SITEMAPS_PER_SOURCE:
             url = queue_.pop(0)
             if url in seen:

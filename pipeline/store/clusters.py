@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from pipeline.models import stable_id
 from pipeline.stages.dedup import DedupOptions, Signed, shingles, sign, similarity
+from pipeline.store.sql import scalar
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,8 @@ class _Clusterer:
         for old, new in self.merges.items():
             con.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ? "
                         "AND id NOT IN (SELECT id FROM _dd_batch)", [self._resolve(new), old])
-        for key, value in list(self.assigned.items()):
-            self.assigned[key] = self._resolve(value)
+        for article, cluster in list(self.assigned.items()):
+            self.assigned[article] = self._resolve(cluster)
         con.execute("INSERT INTO minhash_bands SELECT key, id AS article_id FROM _dd_keys")
         con.unregister("_dd_keys")
         con.unregister("_dd_todo")
@@ -193,7 +194,7 @@ def ensure_banded(con: duckdb.DuckDBPyConnection, options: DedupOptions) -> bool
     row = con.execute("SELECT value FROM corpus_state WHERE key = ?", [STATE_KEY]).fetchone()
     if row and row[0] == options.fingerprint():
         return False
-    total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    total = scalar(con, "SELECT count(*) FROM articles")
     if total:
         log.warning("dedup options changed (or first use): re-clustering %d stored articles", total)
     con.execute("DELETE FROM minhash_bands")
@@ -216,6 +217,6 @@ def ensure_banded(con: duckdb.DuckDBPyConnection, options: DedupOptions) -> bool
 
 def prune_bands(con: duckdb.DuckDBPyConnection) -> int:
     """Drop band keys of articles that no longer exist (became rejects, or changed id)."""
-    return con.execute(
+    return scalar(con,
         "DELETE FROM minhash_bands WHERE article_id NOT IN (SELECT id FROM articles)"
-    ).fetchone()[0]
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.errors import SearchUnavailableError
+from pipeline.store.sql import scalar
 
 INDEX_SCHEMA = "fts_main_articles"
 
@@ -43,6 +44,6 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def index_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
+    return bool(scalar(con,
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'docs'",
-        [INDEX_SCHEMA]).fetchone()[0])
+        [INDEX_SCHEMA]))

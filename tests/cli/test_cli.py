@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import SEEDS, query, run_cli, write_sources
+
 from pipeline.cli import main
 
 

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import REPO, query, run_cli
 
+from pipeline.capture.warc import iter_records
 from pipeline.runs.batch import (
     ARTICLE_SHARD_SCHEMA,
     REJECT_SHARD_SCHEMA,
@@ -23,9 +24,7 @@ from pipeline.runs.batch import (
     import_shards,
     run_batch,
 )
-from pipeline.runs.batch import shard as shard_module
 from pipeline.runs.batch.layout import Layout, shard_name
-from pipeline.capture.warc import iter_records
 from pipeline.stages import extract as front_door
 from pipeline.store import schema as S
 

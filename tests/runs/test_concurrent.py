@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from helpers import REPO, query, run_cli, write_sources
 from corpus_rows import story
+from helpers import REPO, query, run_cli, write_sources
+
 from pipeline.errors import WarehouseBusyError
 from pipeline.store.warehouse import Warehouse, _is_lock_error
 

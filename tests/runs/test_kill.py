@@ -10,10 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-
 from faultserver import Reply
 from helpers import REPO, NewsSite, article_html, query, run_cli, write_sources
+from warcio.archiveiterator import ArchiveIterator
 
 
 def _start(sources: Path, db: Path, *extra: str) -> subprocess.Popen:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import FAST_DEFAULTS, NewsSite, query, run_cli, write_sources
 from faultserver import Reply
+from helpers import FAST_DEFAULTS, NewsSite, query, run_cli, write_sources
 
 
 def _sources(tmp_path: Path, site: NewsSite, extra: str = "") -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pipeline.stages.rows import ArticleRow, normalised_body_hash
 from pipeline.store.warehouse import Batch, Warehouse
@@ -43,7 +43,7 @@ def row(article_id: str, body: str, source: str = "synthetic", title: str | None
         published=None, language="en", description=None, site_name=None,
         body=body, word_count=len(body.split()),
         content_hash=normalised_body_hash(body), capture_id=f"cap-{article_id}",
-        extractor_version="test", extracted_at=datetime.now(timezone.utc), removed="[]",
+        extractor_version="test", extracted_at=datetime.now(UTC), removed="[]",
         page_type="article",
     )
 

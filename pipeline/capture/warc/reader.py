@@ -88,12 +88,12 @@ def _iter_fastwarc(stream: BinaryIO, types: frozenset[str], cap: int) -> Iterato
         headers = [(k, v) for k, v in rec.http_headers.astuples()] if has_http else []
         status = (rec.http_headers.status_code or 0) if has_http else (200 if kind == "resource" else 0)
         if not has_http:
-            headers = [("Content-Type", rec.headers.get("Content-Type", ""))]
+            headers = [("Content-Type", rec.headers.get("Content-Type") or "")]
         body, too_large = _payload(rec.reader, headers if has_http else [], cap)
         yield WarcRecord(
             offset=rec.stream_pos, record_id=rec.record_id or "", record_type=kind,
-            target_uri=rec.headers.get("WARC-Target-URI", ""), status=status, headers=headers,
-            body=body, warc_date=rec.headers.get("WARC-Date", ""),
+            target_uri=rec.headers.get("WARC-Target-URI") or "", status=status, headers=headers,
+            body=body, warc_date=rec.headers.get("WARC-Date") or "",
             warc_headers=[(k, v) for k, v in rec.headers.astuples()], too_large=too_large,
         )
 

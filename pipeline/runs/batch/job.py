@@ -86,10 +86,10 @@ def expand_inputs(inputs: list[str]) -> list[str]:
         if is_uri(item):
             found.append(item)
         elif os.path.isdir(item):
-            matches = {str(p) for p in expand([f"**/{g}" for g in _WARC_GLOBS], Path(item))[0]}
-            if not matches:
+            in_dir = sorted({str(p) for p in expand([f"**/{g}" for g in _WARC_GLOBS], Path(item))[0]})
+            if not in_dir:
                 raise BatchError(f"{item}: no .warc / .warc.gz files in this directory")
-            found.extend(sorted(matches))
+            found.extend(in_dir)
         elif any(ch in item for ch in "*?["):
             matches = [str(p) for p in expand([item], Path.cwd())[0]]
             if not matches:

@@ -25,6 +25,7 @@ from pipeline.stages.stats import Stats
 from pipeline.store import schema as S
 from pipeline.store.loader import Loader
 from pipeline.store.maintain import maintain_corpus
+from pipeline.store.sql import scalar
 from pipeline.store.warehouse import Warehouse
 
 IMPORT_ROWS = 2000  # rows per transaction: bounded memory, few commits
@@ -94,5 +95,5 @@ def attach_views(db_path: Path, out: str) -> Stats:
             pattern = f"{layout.root}/{sub}/*.parquet".replace("'", "''")
             con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{pattern}')")
         for view, name in (("batch_articles", "articles"), ("batch_rejects", "rejects")):
-            stats.add(name, con.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
+            stats.add(name, scalar(con, f"SELECT count(*) FROM {view}"))
     return stats
