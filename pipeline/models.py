@@ -166,6 +166,16 @@ class SourceNote:
 
 
 @dataclass(slots=True, frozen=True)
+class Planned:
+    """A URL a run would fetch (what `pipeline run --list` prints)."""
+
+    source: str
+    url: str
+    kind: str = "article"
+    published: datetime | None = None
+
+
+@dataclass(slots=True, frozen=True)
 class Tick:
     """Nothing new for a while (the network is slow): stages may hand on or land what they hold."""
 

@@ -33,6 +33,7 @@ from pipeline.models import (
     Fetched,
     FetchResult,
     KnownState,
+    Planned,
     SourceItem,
     SourceNote,
     Tick,
@@ -64,9 +65,14 @@ class RemoteSource:
     refresh_after_h: float | None = None
 
 
-def remote_captures(sources: list[RemoteSource], warc: WarcWriter, known: KnownState,
+def remote_captures(sources: list[RemoteSource], warc: WarcWriter | None, known: KnownState,
                     captures_dir: Path, global_concurrency: int = 16) -> Iterator[object]:
-    """The capture stage for web sources (see the module docstring)."""
+    """The capture stage for web sources (see the module docstring).
+
+    Without a WARC writer it only plans: index documents (feeds, sitemaps, section pages,
+    robots.txt) are fetched and nothing is stored; each article URL that a run would fetch
+    comes out as a `Planned` value instead.
+    """
     out: queue.Queue[object] = queue.Queue(maxsize=QUEUE_ITEMS)
     stop = threading.Event()
     collector = _Collector(warc, known, captures_dir, out, stop)
@@ -103,7 +109,7 @@ class _Stopped(Exception):
 class _Collector:
     """The fetching side, on its own event loop: discovery and article fetches of every source."""
 
-    def __init__(self, warc: WarcWriter, known: KnownState, captures_dir: Path,
+    def __init__(self, warc: WarcWriter | None, known: KnownState, captures_dir: Path,
                  out: queue.Queue[object], stop: threading.Event) -> None:
         self.warc = warc
         self.known = known
@@ -169,6 +175,10 @@ class _Collector:
                 f"the other {len(due) - source.max_urls} wait for the next run")))
             due = due[: source.max_urls]
         await self._emit(SourceNote(source.name, discovered=len(items), known=known))
+        if self.warc is None:
+            for item in due:
+                await self._emit(Planned(source.name, item.url, item.kind, item.published))
+            return
         await asyncio.gather(*(self._article(item, source, fetcher) for item in due))
 
     def _due(self, items: list[SourceItem], source: RemoteSource) -> tuple[list[SourceItem], int]:
@@ -275,7 +285,7 @@ class _Collector:
     def _store(self, result: FetchResult, kind: str) -> Capture | None:
         """Every complete HTTP response is kept (404s too); 304s carry nothing new, and a response
         that failed midway (too-large, decode errors, ...) has no trustworthy body to keep."""
-        if result.status is None or result.status == 304 or result.error is not None:
+        if self.warc is None or result.status is None or result.status == 304 or result.error:
             return None
         return self.warc.write_response(result, kind=kind)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from rich.markup import escape
 from pipeline import __version__
 from pipeline.cli.batch import batch_command, load_command
 from pipeline.cli.common import err
-from pipeline.cli.exits import EXIT_LOCKED, exit_code_for
+from pipeline.cli.exits import EXIT_ERROR, EXIT_LOCKED, exit_code_for
 from pipeline.cli.extract import extract_command
 from pipeline.cli.query import export_command, search_command, sql_command, stats_command
 from pipeline.cli.review import review_command
@@ -54,18 +55,34 @@ for command in (run_command, extract_command, reextract_command, sql_command, st
     main.add_command(command)
 
 
+def _disk_full(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "errno", None) == errno.ENOSPC or "No space left on device" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def entry() -> None:
-    """The console script: every PipelineError ends the command with its documented exit code."""
+    """The console script: every PipelineError ends the command with its documented exit code;
+    a full disk is one line, not a traceback (what landed before it stays, see README)."""
     try:
         main(standalone_mode=True)
     except PipelineError as exc:
         code = exit_code_for(exc)
         logging.getLogger("pipeline").info("exit %d: %s", code, exc)
-        label = "config error:\n" if isinstance(exc, ConfigError) else ""
+        multiline = "\n" in str(exc)
+        label = ("config error:" + ("\n" if multiline else " ")) if isinstance(exc, ConfigError) else ""
         style = "yellow" if code == EXIT_LOCKED else "red"
         err.print(f"[{style}]{label}{escape(str(exc))}[/{style}]", highlight=False)
         sys.exit(code)
-
+    except Exception as exc:
+        if not _disk_full(exc):
+            raise
+        logging.getLogger("pipeline").info("exit %d: disk full: %s", EXIT_ERROR, exc)
+        err.print(f"[red]disk full: {escape(str(exc).splitlines()[0])}[/red]", highlight=False)
+        sys.exit(EXIT_ERROR)
 
 if __name__ == "__main__":
     entry()

@@ -26,6 +26,7 @@ from rich.table import Table
 from pipeline.cli import report
 from pipeline.cli.common import DB_OPTION, err, require_warehouse
 from pipeline.cli.exits import EXIT_OK, EXIT_SOURCES_FAILED
+from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.runs.run import RunSummary
 from pipeline.stages.stats import Stats
@@ -43,9 +44,12 @@ log = logging.getLogger("pipeline.run")
               help="Captures per load; a killed run loses at most one batch of work.")
 @click.option("--flush-interval-s", default=10.0, show_default=True, type=click.FloatRange(min=0),
               help="When the crawl is slow, land what was captured at least this often.")
+@click.option("--list", "list_only", is_flag=True,
+              help="Print the URLs each source would fetch now, and fetch no article (feeds, "
+                   "sitemaps and robots.txt are read; nothing is stored).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict: bool,
-                batch_size: int, flush_interval_s: float, as_json: bool) -> None:
+                batch_size: int, flush_interval_s: float, list_only: bool, as_json: bool) -> None:
     """Discover, fetch, capture, extract and load every source (the cron job)."""
     from pipeline.config import load_config
     from pipeline.runs.run import RunOptions, run
@@ -54,6 +58,9 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
     unknown = set(only) - {s.name for s in config.sources}
     if unknown:
         raise ConfigError(f"{sources_path}: no source named {', '.join(sorted(unknown))}")
+    if list_only:
+        _print_plan(config, db_path, only, as_json)
+        return
     log.info("run started: sources %s, warehouse %s", config.path, db_path)
     with run_progress(err) as update:
         summary = run(config, RunOptions(db_path=db_path, only_sources=only,
@@ -70,6 +77,33 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
              summary.status, total["articles"], total["rejected"], total["failed"],
              len(summary.failed_sources), " (--strict)" if strict else "", code)
     sys.exit(code)
+
+
+def _print_plan(config: Config, db_path: Path, only: tuple[str, ...], as_json: bool) -> None:
+    from pipeline.runs.plan import plan
+
+    plans = plan(config, db_path, only)
+    if as_json:
+        click.echo(json.dumps({name: p.as_dict() for name, p in plans.items()}, indent=2))
+        return
+    console = Console()
+    table = Table(title=f"what a run would fetch now ({config.path.name})")
+    table.add_column("source", overflow="fold")
+    table.add_column("kind")
+    for header in ("found", "known", "due"):
+        table.add_column(header, justify="right")
+    for name, p in plans.items():
+        table.add_row(name, p.kind, str(p.discovered), str(p.known), str(len(p.urls)))
+    console.print(table)
+    for name, p in plans.items():
+        if p.index or p.urls or p.problems:
+            console.print(f"[bold]{escape(name)}[/bold]", highlight=False)
+        for line in p.index:
+            console.print(f"  read {escape(line)}", highlight=False)
+        for url in p.urls:
+            console.print(f"  {escape(url)}", highlight=False, soft_wrap=True)
+        for problem in p.problems:
+            console.print(f"  [yellow]![/yellow] {escape(problem)}", highlight=False)
 
 
 @click.command("reextract")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipeline.store import views
+from pipeline.store.sql import transaction
 
 
 def _rebuild_without_indexes(*tables: str) -> str:
@@ -155,15 +156,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     for name, sql in MIGRATIONS:
         if name in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
-            con.execute(
-                "INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(UTC)]
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(UTC)])
         applied.append(name)
     return applied

@@ -17,7 +17,7 @@ import duckdb
 
 from pipeline.store.fts import INDEX_SCHEMA as S
 from pipeline.store.fts import index_exists, load_fts
-from pipeline.store.sql import scalar
+from pipeline.store.sql import rollback, scalar
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def refresh_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> IndexR
         documents = scalar(con, f"SELECT count(*) FROM {S}.docs")
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     seconds = time.perf_counter() - started
     log.info("search index: +%d -%d documents in %.2fs", fresh, stale, seconds)
@@ -93,7 +93,7 @@ def _full(con: duckdb.DuckDBPyConnection) -> int:
         documents = scalar(con, f"SELECT count(*) FROM {S}.docs")
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     log.info("search index built over %d articles", documents)
     return documents

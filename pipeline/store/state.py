@@ -7,10 +7,10 @@ from pipeline.store.warehouse import Warehouse
 from pipeline.urls import canonicalize_url
 
 
-def load_known(warehouse: Warehouse) -> KnownState:
+def load_known(warehouse: Warehouse, read_only: bool = False) -> KnownState:
     """Read what earlier runs stored: captured article URLs, validators, index captures, files."""
     state = KnownState()
-    with warehouse.connect() as con:
+    with warehouse.connect(read_only=read_only) as con:
         rows = con.execute(
             """
             SELECT url, final_url, fetched_at, etag, last_modified FROM captures

@@ -27,6 +27,7 @@ from pipeline.stages.rows import ArticleRow, CaptureRow, CollisionRow, FetchRow,
 from pipeline.store import schema as S
 from pipeline.store.clusters import assign_clusters
 from pipeline.store.migrations import migrate
+from pipeline.store.sql import transaction
 
 log = logging.getLogger(__name__)
 
@@ -123,41 +124,35 @@ class Warehouse:
             have = {s.id for s in signed}
             signed += sign([(a.id, a.content_hash, a.body) for a in articles if a.id not in have],
                            self.dedup)
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                self._insert(con, "captures", _last_per_key(batch.captures, "id"), S.CAPTURE_SCHEMA,
-                             "ignore")
-                self._insert(con, "fetches", batch.fetches, S.FETCH_SCHEMA, "append")
-                self._insert(con, "collisions", batch.collisions, S.COLLISION_SCHEMA, "append")
-                if articles:
-                    # Re-extraction of a capture replaces what it gave before, even if the
-                    # article's id changed (e.g. a newly trusted canonical URL).
-                    con.register("_b_article_keys", pa.table(
-                        {"id": [a.id for a in articles], "capture_id": [a.capture_id for a in articles]}))
-                    con.execute(
-                        "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_article_keys) "
-                        "AND id NOT IN (SELECT id FROM _b_article_keys)"
-                    )
-                    # Before the replacing insert below, which would forget the stored clusters.
-                    clusters = assign_clusters(con, signed, self.dedup)
-                    self._insert(con, "articles", articles, S.STORED_ARTICLE_SCHEMA, "replace",
-                                 extra={"cluster_id": [clusters.get(a.id) for a in articles]})
-                self._insert(con, "rejects", _last_per_key(batch.rejects, "capture_id"),
-                             S.REJECT_SCHEMA, "replace")
-                if articles:
-                    # A capture that now yields an article is no longer a reject.
-                    con.execute(
-                        "DELETE FROM rejects WHERE capture_id IN (SELECT capture_id FROM _b_articles)"
-                    )
-                if batch.rejects:
-                    con.execute(
-                        "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_rejects)"
-                    )
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+        with self.connect() as con, transaction(con):
+            self._insert(con, "captures", _last_per_key(batch.captures, "id"), S.CAPTURE_SCHEMA,
+                         "ignore")
+            self._insert(con, "fetches", batch.fetches, S.FETCH_SCHEMA, "append")
+            self._insert(con, "collisions", batch.collisions, S.COLLISION_SCHEMA, "append")
+            if articles:
+                # Re-extraction of a capture replaces what it gave before, even if the
+                # article's id changed (e.g. a newly trusted canonical URL).
+                con.register("_b_article_keys", pa.table(
+                    {"id": [a.id for a in articles], "capture_id": [a.capture_id for a in articles]}))
+                con.execute(
+                    "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_article_keys) "
+                    "AND id NOT IN (SELECT id FROM _b_article_keys)"
+                )
+                # Before the replacing insert below, which would forget the stored clusters.
+                clusters = assign_clusters(con, signed, self.dedup)
+                self._insert(con, "articles", articles, S.STORED_ARTICLE_SCHEMA, "replace",
+                             extra={"cluster_id": [clusters.get(a.id) for a in articles]})
+            self._insert(con, "rejects", _last_per_key(batch.rejects, "capture_id"),
+                         S.REJECT_SCHEMA, "replace")
+            if articles:
+                # A capture that now yields an article is no longer a reject.
+                con.execute(
+                    "DELETE FROM rejects WHERE capture_id IN (SELECT capture_id FROM _b_articles)"
+                )
+            if batch.rejects:
+                con.execute(
+                    "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_rejects)"
+                )
 
     @staticmethod
     def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[Any], schema: pa.Schema,
