@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -22,9 +23,53 @@ class SourceItem:
     published: datetime | None = None  # from feed/sitemap metadata when known
 
 
+def header_value(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The first value of header `name` (case-insensitive) in a list of (name, value) pairs."""
+    lname = name.lower()
+    for key, value in headers:
+        if key.lower() == lname:
+            return value
+    return None
+
+
+@dataclass(slots=True, frozen=True)
+class Exchange:
+    """One request on the wire and what came back: an attempt or a redirect hop of a fetch.
+
+    Header names and values are text decoded as Latin-1, so `.encode("latin-1")` gives back the
+    bytes sent or received. `raw_body` is the payload as received (transfer coding removed,
+    content coding kept), `body` the same content-decoded (the same object when not encoded);
+    both are bounded, and `truncated` says a limit cut them. `status` is None when no response
+    came (`error` says why); `ip_address` is the peer the connection went to (a proxy's, when
+    one was used), None when unknown.
+    """
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    started_at: datetime
+    status: int | None = None
+    reason: str = ""
+    http_version: str = ""
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_body: bytes = b""
+    body: bytes = b""
+    truncated: bool = False
+    error: str | None = None
+    ip_address: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return header_value(self.response_headers, name)
+
+
 @dataclass(slots=True)
 class FetchResult:
-    """The outcome of fetching one URL: a response (any status) or an error, with timing."""
+    """The outcome of fetching one URL: a response (any status) or an error, with timing.
+
+    `headers` are the final response's, exactly as received (a gzip body is decoded in `body`,
+    its Content-Encoding and Content-Length stay as the server sent them). `exchanges` lists
+    every attempt and redirect hop in order, the final one last.
+    """
 
     url: str
     source: str
@@ -38,17 +83,14 @@ class FetchResult:
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None  # e.g. "timeout", "connect: ...", "too-large", "robots-disallowed"
     attempts: int = 1
+    exchanges: list[Exchange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.status is not None and 200 <= self.status < 300
 
     def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+        return header_value(self.headers, name)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ Use from any test:
 
 Pytest fixtures live in tests/conftest_fault.py (`from conftest_fault import fault_servers`).
 Timestamps are time.monotonic(), comparable with the client's clock in the same process.
+Each server also counts its TCP connections (`connections_opened`, `connections_open`).
 """
 
 from __future__ import annotations
@@ -199,6 +200,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # silence stderr noise
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner.connection_changed(+1)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner.connection_changed(-1)
+
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         self._serve(send_body=True)
 
@@ -293,6 +304,13 @@ class FaultServer:
         self.port: int = self._server.server_address[1]
         self.host_port = f"{host}:{self.port}"
         self._thread: threading.Thread | None = None
+        self.connections_opened = 0  # TCP connections accepted so far
+        self.connections_open = 0  # of those, not yet closed
+
+    def connection_changed(self, delta: int) -> None:
+        with self._lock:
+            self.connections_open += delta
+            self.connections_opened += max(delta, 0)
 
     def url(self, path: str = "/") -> str:
         return f"{self.scheme}://{self.host_port}{path}"
