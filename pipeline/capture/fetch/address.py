@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import socket
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 
 import httpcore
@@ -89,6 +90,10 @@ class VettedBackend(httpcore.AsyncNetworkBackend):
         self._resolver = resolver
         self._allow_private = allow_private
         self._inner = inner or httpcore.AnyIOBackend()
+        # the address each open connection went to (asking the socket costs more)
+        self.peers: weakref.WeakKeyDictionary[httpcore.AsyncNetworkStream, str] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def connect_tcp(
         self,
@@ -112,11 +117,14 @@ class VettedBackend(httpcore.AsyncNetworkBackend):
         for address in addresses:
             left = None if timeout is None else max(timeout - (time.monotonic() - started), 0.0)
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address, port, left, local_address, socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
+            else:
+                self.peers[stream] = address
+                return stream
         assert error is not None
         raise error
 

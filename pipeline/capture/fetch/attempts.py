@@ -139,8 +139,19 @@ class Attempts:
     async def _exchange(
         self, wire: Wire, host: str, job: Job, sent: Callable[[], None], attempt: int
     ) -> tuple[Answer, float | None]:
+        async with self._transports.transport(wire.url, job.allow_private) as transport:
+            return await self._exchange_on(transport, wire, host, job, sent, attempt)
+
+    async def _exchange_on(
+        self,
+        transport: httpx.AsyncHTTPTransport,
+        wire: Wire,
+        host: str,
+        job: Job,
+        sent: Callable[[], None],
+        attempt: int,
+    ) -> tuple[Answer, float | None]:
         policy, result = job.policy, job.result
-        transport = self._transports.transport(wire.url, job.allow_private)
         try:
             if not job.allow_private and self._transports.proxy_for(wire.url) is not None:
                 _precheck_proxied(wire.url.host)
@@ -156,6 +167,7 @@ class Attempts:
             failure = translate(exc)
             result.exchanges.append(wire.record(failure.error))
             raise failure from exc
+        wire.ip_address = self._transports.peer(response.extensions.get("network_stream"))
         result.final_url, result.status = str(wire.url), wire.status
         result.headers, result.request_headers = wire.response_headers, wire.headers
         result.fetched_at = wire.started_at

@@ -95,9 +95,6 @@ class Wire:
         self.response_headers = [(_text(k), _text(v)) for k, v in response.headers.raw]
         self.reason = _text(response.extensions.get("reason_phrase", b""))
         self.http_version = _text(response.extensions.get("http_version", b"HTTP/1.1"))
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        self.ip_address = str(peer[0]) if isinstance(peer, tuple) and peer else None
         return response
 
     def header(self, name: str) -> str | None:

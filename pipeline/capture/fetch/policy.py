@@ -34,16 +34,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def check_header_value(value: str, what: str) -> str:
     """`value` if it can be sent as an HTTP header value as is; ValueError saying why if not."""
-    if not value.strip():
-        raise ValueError(f"{what} must not be empty")
-    if value != value.strip():
-        raise ValueError(f"{what} must not start or end with spaces")
     bad = _CONTROL.search(value)
     if bad:
         raise ValueError(
             f"{what} must be one line of printable characters; "
             f"found {bad.group()!r} at position {bad.start()}"
         )
+    if not value.strip():
+        raise ValueError(f"{what} must not be empty")
+    if value != value.strip():
+        raise ValueError(f"{what} must not start or end with spaces")
     try:
         value.encode("latin-1")
     except UnicodeEncodeError as exc:
