@@ -19,7 +19,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from faultserver import FaultServer, Reply, conditional
+from faultserver import FaultServer, ForwardProxy, Reply, conditional
 
 from pipeline.capture.fetch import Fetcher, FetchPolicy, Validators
 from pipeline.extract.decode import decode_html
@@ -192,6 +192,11 @@ def test_hang_up_and_garbage_are_retried_network_errors(fault_server: FaultServe
     # /hup went out on the connection robots.txt had used: a hang-up there is taken for a
     # keep-alive race and the request goes again at once on a fresh connection.
     assert hup.ok and hup.body == b"second time lucky" and fault_server.hits("/hup") == 2
+    assert hup.attempts == 1  # sent again at once, not a retry after backoff
+    assert [e.error is not None and e.error.startswith("network:") for e in hup.exchanges] == [
+        True,
+        False,
+    ]
     assert junk.error is not None and junk.error.startswith("network:")
     # On a fresh connection (no robots.txt before it) a hang-up is a failed attempt, retried.
     fault_server.route("/hup2", [Reply.hang_up(), Reply(body=b"ok")])
@@ -494,6 +499,27 @@ def test_https_fetch_and_untrusted_certificate(self_signed: tuple[str, str]) -> 
     assert refused.error is not None and refused.error.startswith("tls:")
     assert "CERTIFICATE_VERIFY_FAILED" in refused.error
     assert refused.attempts == 1  # a bad certificate is not retried
+
+
+def test_https_through_a_connect_tunnel(self_signed: tuple[str, str]) -> None:
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with (
+        FaultServer("127.0.0.1", ssl_context=context) as srv,
+        ForwardProxy("127.0.0.9") as proxy,
+    ):
+        srv.route("/s", Reply(body=b"tunnelled"))
+
+        async def go() -> FetchResult:
+            trusted = ssl.create_default_context(cafile=cert)
+            async with Fetcher(trust_env=False, verify=trusted, proxy=proxy.url("")) as fetcher:
+                return await fetcher.fetch(srv.url("/s"), "t", FAST, allow_private=True)
+
+        result = asyncio.run(go())
+        assert result.ok and result.body == b"tunnelled"
+        assert [r.method for r in proxy.log.requests()] == ["CONNECT"]  # one tunnel, reused
+        assert srv.log.paths() == ["/robots.txt", "/s"]
 
 
 # -- connection pools and proxies --------------------------------------------------------------
