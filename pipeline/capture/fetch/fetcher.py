@@ -95,6 +95,7 @@ class Fetcher:
         for task in self._robots.values():
             task.cancel()
         await asyncio.gather(*self._robots.values(), return_exceptions=True)
+        self._attempts = None
         if self._transports is not None:
             await self._transports.aclose()
             self._transports = None
