@@ -9,6 +9,7 @@ problems) down the same stream, so counting happens in one place.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -29,7 +30,7 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def header(headers: Headers, name: str) -> str | None:
+def header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     """The first value of a header, by case-insensitive name (the one lookup every module uses)."""
     lname = name.lower()
     for key, value in headers:
@@ -48,9 +49,44 @@ class SourceItem:
     published: datetime | None = None  # from feed/sitemap metadata when known
 
 
+@dataclass(slots=True, frozen=True)
+class Exchange:
+    """One request on the wire and what came back: an attempt or a redirect hop of a fetch.
+
+    Header names and values are text decoded as Latin-1, so `.encode("latin-1")` gives back the
+    bytes sent or received. `raw_body` is the payload as received (transfer coding removed,
+    content coding kept), `body` the same content-decoded (the same object when not encoded);
+    both are bounded, and `truncated` says a limit cut them. `status` is None when no response
+    came (`error` says why); `ip_address` is the peer the connection went to (a proxy's, when
+    one was used), None when unknown.
+    """
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    started_at: datetime
+    status: int | None = None
+    reason: str = ""
+    http_version: str = ""
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_body: bytes = b""
+    body: bytes = b""
+    truncated: bool = False
+    error: str | None = None
+    ip_address: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return header(self.response_headers, name)
+
+
 @dataclass(slots=True)
 class FetchResult:
-    """The outcome of fetching one URL: a response (any status) or an error, with timing."""
+    """The outcome of fetching one URL: a response (any status) or an error, with timing.
+
+    `headers` are the final response's, exactly as received (a gzip body is decoded in `body`,
+    its Content-Encoding and Content-Length stay as the server sent them). `exchanges` lists
+    every attempt and redirect hop in order, the final one last.
+    """
 
     url: str
     source: str
@@ -64,6 +100,7 @@ class FetchResult:
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None  # e.g. "timeout", "connect: ...", "too-large", "robots-disallowed"
     attempts: int = 1
+    exchanges: list[Exchange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -190,7 +227,8 @@ class Extracted:
 
 @dataclass(slots=True)
 class IndexCapture:
-    """The latest stored 2xx capture of a feed, sitemap or section page, for conditional GETs."""
+    """The latest stored 2xx capture of a URL: validators for conditional GETs, and where its
+    record is (a 304 re-reads it, and the archive's revisit record refers to it)."""
 
     etag: str | None
     last_modified: str | None
@@ -205,7 +243,7 @@ class KnownState:
     """What earlier runs already hold, so the capture stage fetches only what is new or due."""
 
     article_fetched_at: dict[str, datetime] = field(default_factory=dict)  # canonical URL -> latest
-    article_validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    article_captures: dict[str, IndexCapture] = field(default_factory=dict)  # its latest capture
     canonical_known: set[str] = field(default_factory=set)  # trusted canonicals of stored articles
     index_captures: dict[str, IndexCapture] = field(default_factory=dict)
     file_digests: set[tuple[str, str]] = field(default_factory=set)  # (path or url, sha256)

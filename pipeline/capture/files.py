@@ -98,6 +98,8 @@ def _warc_captures(source: str, path: Path, warc: WarcWriter, known: KnownState,
     try:
         with open(path, "rb") as fh:
             for record in iter_checked(fh, local_gz=local_gz, max_body_bytes=max_bytes):
+                if not record.is_capture:
+                    continue
                 if record.too_large:
                     yield SourceNote(source, failed=1, problem=(
                         f"{path}@{record.offset}: record larger than max_bytes={max_bytes}"))

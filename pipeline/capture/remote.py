@@ -32,6 +32,7 @@ from pipeline.models import (
     Capture,
     Fetched,
     FetchResult,
+    IndexCapture,
     KnownState,
     Planned,
     SourceItem,
@@ -146,8 +147,14 @@ class _Collector:
         raise _Stopped
 
     async def _collect(self, sources: list[RemoteSource], global_concurrency: int) -> None:
-        async with Fetcher(global_concurrency=global_concurrency) as fetcher:
+        async with Fetcher(global_concurrency=global_concurrency,
+                           on_robots=self._robots) as fetcher:
             await asyncio.gather(*(self._guarded(source, fetcher) for source in sources))
+
+    async def _robots(self, result: FetchResult) -> None:
+        """Each robots.txt fetched (once per origin) is archived and logged like any fetch."""
+        capture = self._store(result, "robots")
+        await self._emit(Fetched(result.source, "robots", capture=capture, fetch=result))
 
     async def _guarded(self, source: RemoteSource, fetcher: Fetcher) -> None:
         try:
@@ -160,8 +167,12 @@ class _Collector:
                                         problem=f"failed: {type(exc).__name__}: {exc}"))
 
     async def _source(self, source: RemoteSource, fetcher: Fetcher) -> None:
+        # URLs found in content may point to private addresses only when the source that found
+        # them is itself on one (a local mirror), or the policy says so (see pipeline.capture.fetch).
+        found_private = source.policy.allow_private_addresses or (
+            source.url is not None and await fetcher.is_private(source.url))
         try:
-            items = await self._discover(source, fetcher)
+            items = await self._discover(source, fetcher, found_private)
         except DiscoveryError as exc:
             await self._emit(SourceNote(source.name, failed=1, problem=str(exc)))
             return
@@ -179,7 +190,9 @@ class _Collector:
             for item in due:
                 await self._emit(Planned(source.name, item.url, item.kind, item.published))
             return
-        await asyncio.gather(*(self._article(item, source, fetcher) for item in due))
+        named = source.kind == "urls"  # a URL the user named may point anywhere
+        await asyncio.gather(*(self._article(item, source, fetcher, named or found_private)
+                               for item in due))
 
     def _due(self, items: list[SourceItem], source: RemoteSource) -> tuple[list[SourceItem], int]:
         now = datetime.now(UTC)
@@ -201,21 +214,23 @@ class _Collector:
             due.append(item)
         return due, known
 
-    async def _discover(self, source: RemoteSource, fetcher: Fetcher) -> list[SourceItem]:
+    async def _discover(self, source: RemoteSource, fetcher: Fetcher,
+                        found_private: bool) -> list[SourceItem]:
         if source.kind == "urls":
             return [SourceItem(source=source.name, url=url) for url in source.urls]
         assert source.url is not None
         if source.kind == "feed":
-            body = await self._index(source.url, source, "feed", fetcher)
+            body = await self._index(source.url, source, "feed", fetcher, True)
             return parse_feed(body, source.url, source.name) if body is not None else []
         if source.kind == "links":
-            body = await self._index(source.url, source, "links", fetcher)
+            body = await self._index(source.url, source, "links", fetcher, True)
             if body is None:
                 return []
             return parse_links(body, source.url, source.name, source.include)
-        return await self._sitemaps(source, fetcher)
+        return await self._sitemaps(source, fetcher, found_private)
 
-    async def _sitemaps(self, source: RemoteSource, fetcher: Fetcher) -> list[SourceItem]:
+    async def _sitemaps(self, source: RemoteSource, fetcher: Fetcher,
+                        found_private: bool) -> list[SourceItem]:
         assert source.url is not None
         queue_: list[str] = [source.url]
         seen: set[str] = set()
@@ -225,7 +240,8 @@ class _Collector:
             if url in seen:
                 continue
             seen.add(url)
-            body = await self._index(url, source, "sitemap", fetcher)
+            body = await self._index(url, source, "sitemap", fetcher,
+                                     url == source.url or found_private)
             if body is None:
                 continue
             try:
@@ -241,35 +257,42 @@ class _Collector:
                 f"{len(set(queue_) - seen)} not read this run")))
         return items
 
-    async def _index(self, url: str, source: RemoteSource, kind: str,
-                     fetcher: Fetcher) -> bytes | None:
+    async def _index(self, url: str, source: RemoteSource, kind: str, fetcher: Fetcher,
+                     allow_private: bool) -> bytes | None:
         """Fetch a feed/sitemap/section page conditionally; on 304, read the stored copy."""
         stored = self.known.index_captures.get(url)
         validators = (Validators(etag=stored.etag, last_modified=stored.last_modified)
                       if stored else None)
         result = await fetcher.fetch(url, source=source.name, policy=source.policy,
-                                     validators=validators)
+                                     validators=validators, allow_private=allow_private)
         if result.status == 304 and stored is not None:
             await self._emit(Fetched(source.name, kind, fetch=result))
             try:
-                return read_record(str(self.captures_dir / stored.warc_file), stored.offset,
-                                   stored.length).body
+                record = read_record(str(self.captures_dir / stored.warc_file), stored.offset,
+                                     stored.length)
             except CaptureError as exc:
                 await self._emit(SourceNote(source.name, problem=f"{url}: stored copy: {exc}"))
                 return None
+            self._revisit(result, kind, record.warc_headers)
+            return record.body
         capture = self._store(result, kind)
         await self._emit(Fetched(source.name, kind, capture=capture, fetch=result))
         return result.body if result.ok else None
 
-    async def _article(self, item: SourceItem, source: RemoteSource, fetcher: Fetcher) -> None:
+    async def _article(self, item: SourceItem, source: RemoteSource, fetcher: Fetcher,
+                       allow_private: bool) -> None:
         try:
-            previous = self.known.article_validators.get(canonicalize_url(item.url))
+            previous = self.known.article_captures.get(canonicalize_url(item.url))
             validators = None
-            if previous is not None and any(previous):
-                validators = Validators(etag=previous[0], last_modified=previous[1])
+            if previous is not None and (previous.etag or previous.last_modified):
+                validators = Validators(etag=previous.etag, last_modified=previous.last_modified)
             result = await fetcher.fetch(item.url, source=item.source, policy=source.policy,
-                                         validators=validators)
-            capture = self._store(result, "article")
+                                         validators=validators, allow_private=allow_private)
+            if result.status == 304 and previous is not None:
+                self._revisit(result, "article", self._stored_headers(previous))
+                capture = None
+            else:
+                capture = self._store(result, "article")
         except _Stopped:
             raise
         except Exception as exc:  # noqa: BLE001 - one page never costs more than itself
@@ -283,11 +306,27 @@ class _Collector:
                                  extract=capture is not None and result.ok))
 
     def _store(self, result: FetchResult, kind: str) -> Capture | None:
-        """Every complete HTTP response is kept (404s too); 304s carry nothing new, and a response
-        that failed midway (too-large, decode errors, ...) has no trustworthy body to keep."""
-        if self.warc is None or result.status is None or result.status == 304 or result.error:
+        """Every complete HTTP response becomes a capture (404s too). A fetch that failed (no
+        response, or one cut short: too-large, decode errors ...) has no trustworthy body to
+        index, but its exchanges are archived all the same."""
+        if self.warc is None:
+            return None
+        if result.status is None or result.status == 304 or result.error:
+            self.warc.write_attempts(result, kind)
             return None
         return self.warc.write_response(result, kind=kind)
+
+    def _revisit(self, result: FetchResult, kind: str, stored: list[tuple[str, str]]) -> None:
+        """A 304 is archived as a revisit of the stored response it confirms."""
+        if self.warc is not None:
+            self.warc.write_revisit(result, kind, dict(stored))
+
+    def _stored_headers(self, stored: IndexCapture) -> list[tuple[str, str]]:
+        try:
+            return read_record(str(self.captures_dir / stored.warc_file), stored.offset,
+                               stored.length, max_body_bytes=0).warc_headers
+        except CaptureError:
+            return []
 
 
 def _aware(moment: datetime) -> datetime:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pipeline.capture.fetch.policy import DEFAULT_USER_AGENT, FetchPolicy
+from pipeline.capture.fetch.policy import FetchPolicy
 from pipeline.errors import ConfigError
 from pipeline.stages.dedup import DedupOptions
 
@@ -17,28 +17,11 @@ PAGE_TYPES = ("article", "listing", "forum", "product", "documentation", "other"
 ENV_PREFIX = "PIPELINE_"
 
 
-class Settings(BaseModel):
-    """Politeness, limits and what to keep; `defaults:` sets them for all sources, each source
-    may override them. Every field that FetchPolicy also has is handed to the fetcher as is."""
+class Settings(FetchPolicy):
+    """Per-source settings: every fetch knob of `FetchPolicy` (the one table of their defaults
+    and bounds), plus what a run does with what it fetched. `defaults:` sets them for all
+    sources; each source may override them."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    user_agent: str = DEFAULT_USER_AGENT
-    per_host_concurrency: int = Field(2, ge=1, le=64)
-    delay_s: float = Field(1.0, ge=0)
-    connect_timeout_s: float = Field(10.0, gt=0)
-    read_timeout_s: float = Field(30.0, gt=0)
-    total_timeout_s: float = Field(60.0, gt=0)
-    max_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    max_redirects: int = Field(10, ge=0)
-    max_retries: int = Field(3, ge=0)
-    backoff_base_s: float = Field(1.0, ge=0)
-    backoff_max_s: float = Field(60.0, ge=0)
-    retry_after_max_s: float = Field(120.0, ge=0)
-    respect_robots: bool = True
-    crawl_delay_max_s: float = Field(60.0, ge=0)
-    breaker_failures: int = Field(10, ge=1)
-    breaker_cooldown_s: float | None = Field(None, ge=0)
     # Re-fetch an already captured article after this many hours; None = never.
     refresh_after_h: float | None = Field(None, ge=0)
     # Article URLs fetched per source per run; the rest wait for the next run (reported).
@@ -55,8 +38,8 @@ class Settings(BaseModel):
         return value
 
     def policy(self) -> FetchPolicy:
-        names = {f.name for f in dataclass_fields(FetchPolicy)}
-        return FetchPolicy(**{k: v for k, v in self.model_dump().items() if k in names})
+        """The fetch part alone (what the fetcher is handed)."""
+        return FetchPolicy(**self.model_dump(include=set(FetchPolicy.model_fields)))
 
 
 def _dedup_default(name: str) -> Any:

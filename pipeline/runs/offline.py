@@ -77,7 +77,8 @@ def extract_inputs(inputs: list[str], kind: str | None = None,
 
 async def _fetch(urls: list[str], policy: FetchPolicy) -> list[FetchResult]:
     async with Fetcher() as fetcher:
-        return list(await asyncio.gather(*(fetcher.fetch(u, source="extract", policy=policy)
+        return list(await asyncio.gather(*(fetcher.fetch(u, source="extract", policy=policy,
+                                                         allow_private=True)
                                            for u in urls)))
 
 
@@ -113,6 +114,8 @@ def _extract_warc(path: Path, limits: ExtractLimits) -> Iterator[dict[str, Any]]
     try:
         with open(path, "rb") as fh:
             for record in iter_checked(fh, local_gz=local_gz, max_body_bytes=limits.max_bytes):
+                if not record.is_capture:
+                    continue
                 capture = to_capture(record, str(path), "")
                 label = f"{path}#{capture.url}"
                 if record.too_large:

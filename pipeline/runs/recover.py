@@ -56,7 +56,7 @@ class Recovery:
         run_id = path.name.rsplit("-", 1)[0]
         with open(path, "rb") as fh:
             for record in iter_records(fh, "warcio", PAGE_TYPES):
-                if record.offset in indexed:
+                if record.offset in indexed or not record.is_capture:
                     continue
                 source = record.warc_header("X-Pipeline-Source") or "recovered"
                 capture = to_capture(record, path.name, source, run_id=run_id)

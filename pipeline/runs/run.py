@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import time
@@ -107,7 +108,7 @@ def run(config: Config, options: RunOptions) -> RunSummary:
         try:
             known = load_known(warehouse)
             limits = ExtractLimits(max_bytes=config.defaults.max_bytes)
-            with WarcWriter(warehouse.captures_dir, run_id) as warc, \
+            with WarcWriter(warehouse.captures_dir, run_id, info=warc_info(config)) as warc, \
                     extraction_pool(options.workers, limits) as pool:
                 steps = itertools.chain(
                     recovery.captures(known),
@@ -126,6 +127,17 @@ def run(config: Config, options: RunOptions) -> RunSummary:
             counts = {name: source_dict(s) for name, s in book.items()}
             warehouse.finish_run(run_id, status, counts)
         return RunSummary(run_id, status, recovery.runs, book, time.monotonic() - started)
+
+
+def warc_info(config: Config) -> dict[str, str]:
+    """What each WARC file's warcinfo record says about the run that wrote it."""
+    digest = hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path.exists() else ""
+    obeying = all(s.settings.respect_robots for s in config.sources)
+    return {
+        "description": f"pipeline run of {config.path.name} (sha256 {digest})",
+        "robots": "obey" if obeying else "obey, except sources with respect_robots: false",
+        "http-header-user-agent": config.defaults.user_agent,
+    }
 
 
 def _local(config: Config, specs: list[SourceSpec], warc: WarcWriter,

@@ -46,7 +46,11 @@ class Tally:
     def _rows(self, rows: Rows) -> None:
         stats = self.book[rows.source]
         fetch = rows.fetch
-        if fetch is not None:
+        if fetch is not None and fetch.kind == "robots":
+            # logged in `fetches` and archived; its failure shows in the pages it held back
+            stats.add("robots")
+            stats.add("bytes", fetch.bytes)
+        elif fetch is not None:
             stats.add("bytes", fetch.bytes)
             stats.add("retries", max(fetch.attempts - 1, 0))
             if fetch.status is not None:
@@ -61,7 +65,7 @@ class Tally:
                 stats.reason(why)
                 stats.problem(f"{fetch.url}: {why}")
                 log.info("%s: %s: %s", rows.source, fetch.url, why)
-        if rows.capture is not None:
+        if rows.capture is not None and rows.capture.kind != "robots":
             stats.add("captured")
         if rows.article is not None:
             ids = self._ids.setdefault(rows.source, set())

@@ -11,8 +11,8 @@ from pipeline.store.warehouse import Batch, Warehouse
 
 
 class Loader:
-    """Lands a batch when `batch_size` captures are pending, or `flush_interval_s` after the last
-    landing when the stream goes quiet (a `Tick`), and whatever is left at the end.
+    """Lands a batch when `batch_size` extracted pages are pending, or `flush_interval_s` after
+    the last landing when the stream goes quiet (a `Tick`), and whatever is left at the end.
 
     A killed run loses at most the batch in hand, and even that only from the warehouse: the
     captures are in WARC files, which the next run indexes again (`pipeline.runs.recover`).
@@ -32,7 +32,7 @@ class Loader:
         for item in items:
             if isinstance(item, Rows):
                 self._batch.add(item)
-                self._pages += item.capture is not None
+                self._pages += item.article is not None or item.reject is not None
                 if self._pages >= self.batch_size or len(self._batch) >= 5 * self.batch_size:
                     self.flush()
             elif isinstance(item, Tick) and time.monotonic() - self._last > self.flush_interval_s:

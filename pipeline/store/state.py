@@ -13,15 +13,16 @@ def load_known(warehouse: Warehouse, read_only: bool = False) -> KnownState:
     with warehouse.connect(read_only=read_only) as con:
         rows = con.execute(
             """
-            SELECT url, final_url, fetched_at, etag, last_modified FROM captures
-            WHERE kind = 'article' AND status BETWEEN 200 AND 299
+            SELECT url, final_url, fetched_at, etag, last_modified, warc_file, warc_offset,
+                   warc_length, content_type
+            FROM captures WHERE kind = 'article' AND status BETWEEN 200 AND 299
             ORDER BY fetched_at
             """
         ).fetchall()
-        for url, final_url, fetched_at, etag, last_modified in rows:
-            for key in {canonicalize_url(url), canonicalize_url(final_url)}:
+        for url, final_url, fetched_at, *stored in rows:
+            for key in (canonicalize_url(url), canonicalize_url(final_url)):
                 state.article_fetched_at[key] = fetched_at
-                state.article_validators[key] = (etag, last_modified)
+                state.article_captures[key] = IndexCapture(*stored)
         for (canonical,) in con.execute(
             "SELECT canonical_url FROM articles WHERE canonical_url IS NOT NULL"
         ).fetchall():

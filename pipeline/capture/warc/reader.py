@@ -46,6 +46,12 @@ class WarcRecord:
     def warc_header(self, name: str) -> str | None:
         return header(self.warc_headers, name)
 
+    @property
+    def is_capture(self) -> bool:
+        """A page as finally answered: not a redirect hop or a failed attempt our writer kept
+        for the archive (`X-Pipeline-Role: intermediate`); every record of other WARCs is."""
+        return self.record_type in PAGE_TYPES and self.warc_header("X-Pipeline-Role") != "intermediate"
+
 
 def have_fastwarc() -> bool:
     try:

@@ -160,6 +160,8 @@ def _extract_file(location: str, options: ShardOptions, articles: _ShardWriter,
                 stats.reason("unreadable-warc")
                 break
             last_offset = record.offset
+            if not record.is_capture:
+                continue  # a redirect hop or failed attempt our writer archived
             stats.add("records")
             capture = to_capture(record, warc_path, _source(record, options))
             result = (Drop(f"too-large: record over {limits.max_bytes} bytes") if record.too_large
