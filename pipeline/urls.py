@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import w3lib.url
@@ -30,6 +31,7 @@ TRACKING_PARAMS = frozenset(
 MAX_URL_CHARS = 8192
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOSTNAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 
 
 def canonicalize_url(url: str) -> str:
@@ -96,9 +98,10 @@ def _host(url_or_host: str) -> str:
         return ""
     host = host.lower().rstrip(".")
     try:
-        return host.encode("idna").decode("ascii") if not host.isascii() else host
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
-        return host
+        return ""
+    return host if _HOSTNAME.fullmatch(host) or ":" in host else ""
 
 
 def registered_domain(url: str) -> str:

@@ -63,6 +63,8 @@ def unpack(body: bytes, what: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes
             raise DiscoveryError(f"{what}: corrupt gzip data: {exc}") from exc
         if len(body) > max_bytes:
             raise DiscoveryError(f"{what}: gzip data expands past {max_bytes} bytes (refused)")
+        if not body and not dec.eof:
+            raise DiscoveryError(f"{what}: corrupt gzip data: truncated before any content")
     elif len(body) > max_bytes:
         raise DiscoveryError(f"{what}: {len(body)} bytes, over the {max_bytes} byte cap (refused)")
     return body

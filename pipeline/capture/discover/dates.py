@@ -13,10 +13,11 @@ EARLIEST = datetime(1, 1, 1, tzinfo=UTC) + timedelta(days=1)
 LATEST = datetime(9999, 12, 31, tzinfo=UTC) - timedelta(days=1)
 
 
-def to_utc(moment: datetime | date | None) -> datetime | None:
+def to_utc(moment: object) -> datetime | None:
     """An aware UTC datetime (naive ones are taken as UTC, dates as midnight), or None when the
-    moment lies outside [EARLIEST, LATEST] or cannot be shifted to UTC at all."""
-    if moment is None:
+    moment lies outside [EARLIEST, LATEST], cannot be shifted to UTC at all, or is not a date
+    (usp hands back "" for an empty <lastmod>)."""
+    if not isinstance(moment, date):
         return None
     if not isinstance(moment, datetime):
         moment = datetime.combine(moment, datetime.min.time())

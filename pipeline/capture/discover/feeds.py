@@ -54,7 +54,9 @@ def parse_feed(body: bytes, base_url: str, source: str) -> list[SourceItem]:
 
 def _entries(parsed: feedparser.FeedParserDict) -> Iterator[tuple[str, datetime | None]]:
     for entry in parsed.entries:
-        when = entry.get("published_parsed") or entry.get("updated_parsed")
+        # dict.get: FeedParserDict.get maps a missing published_parsed to updated_parsed
+        # with a DeprecationWarning; we ask for both in our order
+        when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         yield _entry_link(entry), from_struct_time(when)
 
 

@@ -53,7 +53,10 @@ class _Collector(HTMLParser):
             self.page.links.append(LinkTag(rel, kind, href, values.get("title", "")))
         elif tag == "base" and not self.saw_base:  # only the first <base> counts (HTML spec)
             self.saw_base = True
-            self.page.base_url = urljoin(self.page.base_url, href)
+            try:
+                self.page.base_url = urljoin(self.page.base_url, href)
+            except ValueError:  # "http://[::1": an unusable base leaves the page's URL
+                pass
 
 
 def page_links(html: bytes | str, base_url: str) -> PageLinks:

@@ -43,13 +43,15 @@ def looks_like_article(url: str) -> bool:
     *.html page; never a tag/category/author/login/search/pagination/feed page or an asset."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.lower().split("/") if s]
-    if not segments or _FURNITURE.intersection(segments) or _ASSET.search(parts.path):
+    if _FURNITURE.intersection(segments) or _ASSET.search(parts.path):
         return False
     query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
     if _LISTING_QUERY.intersection(query):
         return False
     if any(query.get(key, "").isdigit() for key in _ID_QUERY):
         return True
+    if not segments:
+        return False
     last = segments[-1]
     if last.isdigit() and len(last) < 5:  # /2024/05/: a date archive, or a page number
         return False
