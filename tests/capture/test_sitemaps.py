@@ -255,3 +255,23 @@ def test_empty_lastmod_is_undated() -> None:
     body = b"<urlset><url><loc>https://s.example/a</loc><lastmod></lastmod></url></urlset>"
     (item,) = parse_sitemap(body, SM, "s")[0]
     assert item.published is None
+
+
+def test_rss_091_with_its_doctype_is_read_as_a_feed_sitemap() -> None:
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        b' "http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"><channel>'
+        b"<title>t</title><item><title>x</title><link>https://s.example/old</link></item>"
+        b"</channel></rss>"
+    )
+    assert urls(body) == ["https://s.example/old"]
+
+
+def test_rdf_rss_1_0_as_sitemap() -> None:
+    body = (
+        b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'"
+        b" xmlns='http://purl.org/rss/1.0/'><channel rdf:about='https://s.example/'>"
+        b"<title>t</title></channel><item rdf:about='https://s.example/r'><title>r</title>"
+        b"<link>https://s.example/r</link></item></rdf:RDF>"
+    )
+    assert urls(body) == ["https://s.example/r"]

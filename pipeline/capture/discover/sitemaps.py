@@ -41,6 +41,9 @@ _SAFE_CODECS = ("utf", "iso8859", "cp", "koi8", "gb", "big5", "shift_jis", "euc"
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _ROOT = re.compile(r"<([A-Za-z_][^\s/>]*)")
 _HTTP = ("http://", "https://")
+# Feeds given as sitemaps go to feedparser, not usp, which takes an Atom entry's rel="self"
+# link over rel="alternate", reads an RSS pubDate of year 0 as 2000 and has no RSS 1.0 (RDF).
+# (An RSS 0.91 DOCTYPE is allowed there; entity declarations are refused either way.)
 _FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
 # usp parses dates with dateutil, which raises OverflowError (not ValueError) on a 20-digit
 # <lastmod> and takes the whole sitemap down; such a sitemap is re-read without its dates.
@@ -67,10 +70,10 @@ def parse_sitemap(body: bytes, url: str, source: str) -> tuple[list[SourceItem],
         raise DiscoveryError(f"{what}: empty document")
     if not text.startswith("<"):
         return _text_sitemap(text, url, source), []
-    refuse_entities(text, what, doctype=True)
     root = _root_name(text)
     if root in _FEED_ROOTS:  # search engines accept feeds as sitemaps
         return parse_feed(body, url, source), []
+    refuse_entities(text, what, doctype=True)
     parsed = _usp(text, what)
     if isinstance(parsed, InvalidSitemap):
         raise DiscoveryError(f"{what}: root element <{root}> is neither urlset nor sitemapindex")
