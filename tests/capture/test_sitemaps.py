@@ -275,3 +275,21 @@ def test_rdf_rss_1_0_as_sitemap() -> None:
         b"<link>https://s.example/r</link></item></rdf:RDF>"
     )
     assert urls(body) == ["https://s.example/r"]
+
+
+def test_news_publication_date_without_news_title_still_dates_the_item() -> None:
+    # usp makes a news story only with <news:title>; the date must still feed `since:`
+    body = (
+        f'<urlset {NS} xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        "<url><loc>https://s.example/n1</loc><news:news><news:publication_date>"
+        "2026-11-20T10:00:00Z</news:publication_date></news:news></url>"
+        "<url><loc>https://s.example/old</loc><news:news><news:publication_date>"
+        "2020-01-01</news:publication_date></news:news></url>"
+        "<url><loc>https://s.example/plain</loc><lastmod>2024-01-01</lastmod></url></urlset>"
+    ).encode()
+    items, _ = parse_sitemap(body, SM, "s")
+    assert [(i.url, i.published) for i in items] == [
+        ("https://s.example/n1", datetime(2026, 11, 20, 10, tzinfo=UTC)),
+        ("https://s.example/old", datetime(2020, 1, 1, tzinfo=UTC)),
+        ("https://s.example/plain", datetime(2024, 1, 1, tzinfo=UTC)),
+    ]

@@ -19,7 +19,7 @@ from pipeline.capture.discover.common import (
     unique_items,
     unpack,
 )
-from pipeline.capture.discover.dates import to_utc
+from pipeline.capture.discover.dates import parse_w3c_date, to_utc
 from pipeline.capture.discover.feeds import parse_feed
 from pipeline.errors import DiscoveryError
 from pipeline.models import SourceItem
@@ -82,7 +82,9 @@ def parse_sitemap(body: bytes, url: str, source: str) -> tuple[list[SourceItem],
     pages = parsed.pages
     if not pages:
         _require_well_formed(text, what)
-    return unique_items(source, _dated(pages), url, skip=url), []
+    untitled = "publication_date" in text and any(p.news_story is None for p in pages)
+    news_dates = _publication_dates(text) if untitled else {}
+    return unique_items(source, _dated(pages, news_dates), url, skip=url), []
 
 
 def _decode(body: bytes) -> str:
@@ -129,11 +131,55 @@ def _children(index: AbstractIndexSitemap, url: str) -> list[str]:
     return list(dict.fromkeys(c for c in children if c and canonicalize_url(c) != own))
 
 
-def _dated(pages: list[SitemapPage]) -> Iterator[tuple[str, datetime | None]]:
+def _dated(
+    pages: list[SitemapPage], news_dates: dict[str, str]
+) -> Iterator[tuple[str, datetime | None]]:
     for page in pages:
         story = page.news_story
         published = to_utc(story.publish_date) if story and story.publish_date else None
+        if published is None and page.url in news_dates:
+            published = parse_w3c_date(news_dates[page.url])
         yield page.url, published or to_utc(page.last_modified)
+
+
+class _NewsDates:
+    """loc -> news:publication_date of each <url>, for the entries usp keeps undated: it makes
+    a news story only when <news:title> is there too, and the date feeds `since:`."""
+
+    def __init__(self) -> None:
+        self.dates: dict[str, str] = {}
+        self.loc = self.date = self.chars = ""
+
+    def start(self, name: str, _attrs: object) -> None:
+        self.chars = ""
+        if name.rsplit(" ", 1)[-1] == "url":
+            self.loc = self.date = ""
+
+    def end(self, name: str) -> None:
+        namespace, _, local = name.rpartition(" ")
+        if (local == "loc" and "/sitemap/" in namespace) or name == "loc":
+            self.loc = self.chars.strip()
+        elif local == "publication_date" and "/sitemap-news/" in namespace:
+            self.date = self.chars.strip()
+        elif local == "url" and self.loc and self.date:
+            self.dates.setdefault(self.loc, self.date)
+        self.chars = ""
+
+    def text(self, data: str) -> None:
+        self.chars += data
+
+
+def _publication_dates(text: str) -> dict[str, str]:
+    found = _NewsDates()
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = found.start
+    parser.EndElementHandler = found.end
+    parser.CharacterDataHandler = found.text
+    try:
+        parser.Parse(text, True)
+    except xml.parsers.expat.ExpatError:  # keep what was read, as usp does
+        pass
+    return found.dates
 
 
 def _require_well_formed(text: str, what: str) -> None:
