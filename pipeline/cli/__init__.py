@@ -38,6 +38,9 @@ def _setup_logging(verbose: int, log_file: Path | None) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # ultimate-sitemap-parser logs every oddity it meets, naming a placeholder URL: our own
+    # parser reports what matters (pipeline.capture.discover.sitemaps)
+    logging.getLogger("usp").setLevel(logging.CRITICAL)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -122,11 +122,13 @@ def reextract_command(db_path: Path, sources_path: Path, source: str | None, as_
     require_warehouse(db_path)
     config = load_config(sources_path) if sources_path.exists() else None
     keep = {s.name: s.settings.keep_pages for s in config.sources} if config else None
+    aliases = {s.name: s.settings.site_aliases for s in config.sources} if config else None
     with RunLock(db_path.with_name(db_path.name + ".lock")):
         with report.progress(err, "re-extracting") as advance:
             summary = reextract(db_path, source=source,
                                 on_progress=lambda _source, _stats: advance(1),
-                                dedup=config.dedup if config else None, keep_pages=keep)
+                                dedup=config.dedup if config else None, keep_pages=keep,
+                                aliases=aliases)
     data = summary.as_dict()
     if as_json:
         click.echo(json.dumps(data))

@@ -28,6 +28,9 @@ class Settings(FetchPolicy):
     max_urls_per_run: int | None = Field(10_000, ge=1)
     # Page types kept besides articles (others land in rejects as `not-article: <type>`).
     keep_pages: tuple[str, ...] = ()
+    # Other registered domains this source's pages may name as their canonical URL (a page
+    # naming any other site keeps its own URL as its identity).
+    site_aliases: tuple[str, ...] = ()
 
     @field_validator("keep_pages")
     @classmethod

@@ -46,7 +46,8 @@ def reextract(db_path: Path, source: str | None = None, batch_size: int = 200,
               workers: int | None = None, on_progress: Progress | None = None,
               dedup: DedupOptions | None = None,
               limits: ExtractLimits = DEFAULT_LIMITS,
-              keep_pages: Mapping[str, Collection[str]] | None = None) -> Stats:
+              keep_pages: Mapping[str, Collection[str]] | None = None,
+              aliases: Mapping[str, Collection[str]] | None = None) -> Stats:
     """Replace every article (and reject) with a fresh extraction of its stored capture."""
     warehouse = Warehouse(db_path, dedup=dedup)
     warehouse.migrate()
@@ -54,7 +55,8 @@ def reextract(db_path: Path, source: str | None = None, batch_size: int = 200,
     book = StatsBook()
     with extraction_pool(workers, limits) as pool:
         stream = compose(stored_captures(rows, warehouse.captures_dir), ExtractStage(pool, limits),
-                         RowStage("reextract", version(), keep_pages), Tally(book, on_progress),
+                         RowStage("reextract", version(), keep_pages, aliases),
+                         Tally(book, on_progress),
                          DedupStage(warehouse.dedup))
         Loader(warehouse, batch_size, flush_interval_s=float("inf")).consume(stream)
     maintain_corpus(warehouse)  # the search index follows the new bodies (incrementally)

@@ -116,8 +116,9 @@ def run(config: Config, options: RunOptions) -> RunSummary:
                     _remote(config, specs, warc, known, warehouse, options),
                 )
                 keep = {spec.name: spec.settings.keep_pages for spec in specs}
+                aliases = {spec.name: spec.settings.site_aliases for spec in specs}
                 stream = compose(steps, ExtractStage(pool, limits),
-                                 RowStage(run_id, version(), keep_pages=keep),
+                                 RowStage(run_id, version(), keep_pages=keep, aliases=aliases),
                                  Tally(book, options.on_progress), DedupStage(config.dedup))
                 Loader(warehouse, options.batch_size, options.flush_interval_s).consume(stream)
             recovery.done()

@@ -174,7 +174,7 @@ def reject_row(capture: Capture, reason: str, version: str, run_id: str, now: da
 
 
 def article_row(capture: Capture, article: Article, version: str, now: datetime,
-                row_id: str | None = None) -> ArticleRow:
+                row_id: str | None = None, aliases: frozenset[str] = frozenset()) -> ArticleRow:
     """The row for an article; a published date the warehouse cannot hold becomes NULL (noted)."""
     removed = list(article.removed)
     try:
@@ -184,8 +184,9 @@ def article_row(capture: Capture, article: Article, version: str, now: datetime,
         removed.append(Removed(f"published: {article.published!r}", "unstorable-date"))
     body = storable(article.body) or ""
     return ArticleRow(
-        id=row_id or article_id(capture, article), url=storable(capture.final_url or capture.url) or "",
-        canonical_url=canonical_for(capture, article), source=capture.source,
+        id=row_id or article_id(capture, article, aliases),
+        url=storable(capture.final_url or capture.url) or "",
+        canonical_url=canonical_for(capture, article, aliases), source=capture.source,
         title=storable(article.title), author=storable(article.author), published=published,
         language=article.language, description=storable(article.description),
         site_name=storable(article.site_name), body=body, word_count=len(body.split()),
@@ -204,14 +205,17 @@ class RowStage:
 
     A page that is not an article (a listing, a forum, a product page ...) becomes a reject
     `not-article: <type>`, unless its source keeps that type (`keep_pages`, by source name;
-    `"*"` for every source).
+    `"*"` for every source). `aliases` (by source name) are the other registered domains a
+    source's pages may name as their canonical.
     """
 
     def __init__(self, run_id: str, version: str,
-                 keep_pages: Mapping[str, Collection[str]] | None = None) -> None:
+                 keep_pages: Mapping[str, Collection[str]] | None = None,
+                 aliases: Mapping[str, Collection[str]] | None = None) -> None:
         self.run_id = run_id
         self.version = version
         self.keep_pages = keep_pages or {}
+        self.aliases = {name: frozenset(a) for name, a in (aliases or {}).items()}
         self._claimed: dict[str, tuple[str, str, str]] = {}  # id -> (url key, body hash, capture)
 
     def run(self, items: Iterable[object]) -> Iterator[object]:
@@ -247,7 +251,8 @@ class RowStage:
         return self.keep_pages.get(source) or self.keep_pages.get("*") or ()
 
     def _article(self, capture: Capture, article: Article, now: datetime, rows: Rows) -> ArticleRow:
-        row = article_row(capture, article, self.version, now)
+        aliases = self.aliases.get(capture.source, frozenset())
+        row = article_row(capture, article, self.version, now, aliases=aliases)
         url_key = canonicalize_url(capture.final_url or capture.url) if capture.path is None else capture.path
         claimed = self._claimed.get(row.id)
         if claimed is not None and claimed[0] != url_key and claimed[1] != row.content_hash:
@@ -258,6 +263,6 @@ class RowStage:
                 run_id=self.run_id, id=row.id, assigned_id=new_id, capture_id=capture.id,
                 url=row.url, other_capture_id=claimed[2], other_url=claimed[0], collided_at=now,
             )
-            row = article_row(capture, article, self.version, now, row_id=new_id)
+            row = article_row(capture, article, self.version, now, row_id=new_id, aliases=aliases)
         self._claimed.setdefault(row.id, (url_key, row.content_hash, capture.id))
         return row

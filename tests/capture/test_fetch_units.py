@@ -151,7 +151,7 @@ def test_fetch_policy_is_the_one_table_settings_extends() -> None:
         assert mine.default == theirs.default, name
         assert mine.metadata == theirs.metadata, name  # ge/gt/le bounds
     assert set(Settings.model_fields) - set(FetchPolicy.model_fields) == {
-        "refresh_after_h", "max_urls_per_run", "keep_pages"}
+        "refresh_after_h", "max_urls_per_run", "keep_pages", "site_aliases"}
     assert Settings(delay_s=0).policy() == FetchPolicy(delay_s=0)
     assert FetchPolicy().allow_private_addresses is False
 
