@@ -23,9 +23,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from pipeline.capture.discover import filter_items, parse_feed, parse_links, parse_sitemap
+from pipeline.capture.discover import (
+    filter_items,
+    parse_feed,
+    parse_links,
+    parse_sitemap,
+    robots_txt_url,
+)
 from pipeline.capture.fetch import Fetcher, FetchPolicy, Validators
+from pipeline.capture.site import Follow, SiteWalk
 from pipeline.capture.warc import WarcWriter, read_record
 from pipeline.errors import CaptureError, DiscoveryError
 from pipeline.models import (
@@ -54,8 +62,8 @@ class RemoteSource:
     """What the capture stage needs to know of one web source."""
 
     name: str
-    kind: str  # urls | feed | sitemap | links
-    url: str | None  # the feed, sitemap or section page
+    kind: str  # urls | feed | sitemap | links | site
+    url: str | None  # the feed, sitemap, section page or homepage
     urls: tuple[str, ...]  # for `urls`
     policy: FetchPolicy
     include: str | None = None
@@ -64,6 +72,7 @@ class RemoteSource:
     max_items: int | None = None
     max_urls: int | None = None  # cap on article URLs fetched per run (reported when it bites)
     refresh_after_h: float | None = None
+    follow: dict[str, Any] | None = None  # site: walk section pages (depth, same_site, max_pages)
 
 
 def remote_captures(sources: list[RemoteSource], warc: WarcWriter | None, known: KnownState,
@@ -118,6 +127,7 @@ class _Collector:
         self.out = out
         self.stop = stop
         self._claimed: set[str] = set()  # canonical URLs taken by a source in this run
+        self._robots: dict[str, bytes] = {}  # origin -> robots.txt body (site: reads its Sitemap:)
 
     def main(self, sources: list[RemoteSource], global_concurrency: int) -> None:
         try:
@@ -148,11 +158,13 @@ class _Collector:
 
     async def _collect(self, sources: list[RemoteSource], global_concurrency: int) -> None:
         async with Fetcher(global_concurrency=global_concurrency,
-                           on_robots=self._robots) as fetcher:
+                           on_robots=self._archive_robots) as fetcher:
             await asyncio.gather(*(self._guarded(source, fetcher) for source in sources))
 
-    async def _robots(self, result: FetchResult) -> None:
+    async def _archive_robots(self, result: FetchResult) -> None:
         """Each robots.txt fetched (once per origin) is archived and logged like any fetch."""
+        if result.ok:
+            self._robots[robots_txt_url(result.url)] = result.body
         capture = self._store(result, "robots")
         await self._emit(Fetched(result.source, "robots", capture=capture, fetch=result))
 
@@ -227,12 +239,36 @@ class _Collector:
             if body is None:
                 return []
             return parse_links(body, source.url, source.name, source.include)
+        if source.kind == "site":
+            return await self._site(source, fetcher, found_private)
         return await self._sitemaps(source, fetcher, found_private)
 
-    async def _sitemaps(self, source: RemoteSource, fetcher: Fetcher,
-                        found_private: bool) -> list[SourceItem]:
+    async def _site(self, source: RemoteSource, fetcher: Fetcher,
+                    found_private: bool) -> list[SourceItem]:
         assert source.url is not None
-        queue_: list[str] = [source.url]
+
+        async def index(url: str, kind: str, allow: bool) -> bytes | None:
+            return await self._index(url, source, kind, fetcher, allow or found_private)
+
+        async def sitemaps(urls: list[str]) -> list[SourceItem]:
+            return await self._sitemaps(source, fetcher, found_private, urls)
+
+        async def note(message: str) -> None:
+            await self._emit(SourceNote(source.name, problem=message))
+
+        walk = SiteWalk(source.name, source.url, index, sitemaps, note,
+                        found_private=found_private)
+        home = await index(source.url, "site", True)  # the fetcher reads robots.txt first
+        walk.robots = self._robots.get(robots_txt_url(source.url))
+        if home is None:
+            return []
+        follow = Follow(**source.follow) if source.follow is not None else None
+        return await walk.items(follow, home)
+
+    async def _sitemaps(self, source: RemoteSource, fetcher: Fetcher, found_private: bool,
+                        start: list[str] | None = None) -> list[SourceItem]:
+        assert source.url is not None
+        queue_: list[str] = list(start or [source.url])
         seen: set[str] = set()
         items: list[SourceItem] = []
         while queue_ and len(seen) < MAX_SITEMAPS_PER_SOURCE:
@@ -241,7 +277,7 @@ class _Collector:
                 continue
             seen.add(url)
             body = await self._index(url, source, "sitemap", fetcher,
-                                     url == source.url or found_private)
+                                     url == source.url or found_private or start is not None)
             if body is None:
                 continue
             try:  # a 50,000-URL sitemap takes seconds: parsed off the event loop

@@ -13,8 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipeline.config.settings import DedupSettings, Settings
 from pipeline.errors import ConfigError
 
-SOURCE_KINDS = ("files", "urls", "feed", "sitemap", "links")
+SOURCE_KINDS = ("files", "urls", "feed", "sitemap", "links", "site")
 _HTTP = re.compile(r"^https?://[^/\s]+")
+
+
+class Follow(BaseModel):
+    """`follow:` on a `site:` source: walk same-site section pages to find more articles."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    depth: int = Field(1, ge=1, le=3)  # 1: the homepage's links; 2: also its sections' links
+    same_site: bool = True  # only article links on the site's own registered domain
+    max_pages: int = Field(30, ge=1, le=500)  # section pages read per run, at most
 
 
 class SourceSpec(BaseModel):
@@ -32,6 +42,8 @@ class SourceSpec(BaseModel):
     feed: str | None = None
     sitemap: str | None = None
     links: str | None = None
+    site: str | None = None  # a homepage: its feeds and sitemaps are found and read
+    follow: Follow | None = None  # with `site:`: also the article links of its pages
     include: str | None = None
     exclude: str | None = None
     max_items: int | None = Field(None, ge=1)
@@ -72,7 +84,7 @@ class SourceSpec(BaseModel):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return value
 
-    @field_validator("feed", "sitemap", "links")
+    @field_validator("feed", "sitemap", "links", "site")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not _HTTP.match(value):
@@ -85,6 +97,12 @@ class SourceSpec(BaseModel):
         if len(given) != 1:
             which = " and ".join(given) if given else "none"
             raise ValueError(f"a source needs exactly one of {', '.join(SOURCE_KINDS)}; got {which}")
+        return self
+
+    @model_validator(mode="after")
+    def _follow_needs_a_site(self) -> SourceSpec:
+        if self.follow is not None and self.site is None:
+            raise ValueError("follow: goes with a site: source")
         return self
 
     @property

@@ -161,8 +161,9 @@ def _remote(config: Config, specs: list[SourceSpec], warc: WarcWriter, known: Kn
 def remote_source(config: Config, spec: SourceSpec) -> RemoteSource:
     settings = config.settings_for(spec)
     return RemoteSource(
-        name=spec.name, kind=spec.kind, url=spec.feed or spec.sitemap or spec.links,
+        name=spec.name, kind=spec.kind, url=spec.feed or spec.sitemap or spec.links or spec.site,
         urls=tuple(spec.urls or ()), policy=settings.policy(), include=spec.include,
         exclude=spec.exclude, since=parse_since(spec.since), max_items=spec.max_items,
         max_urls=settings.max_urls_per_run, refresh_after_h=settings.refresh_after_h,
+        follow=spec.follow.model_dump() if spec.follow else None,
     )

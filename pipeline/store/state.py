@@ -30,7 +30,7 @@ def load_known(warehouse: Warehouse, read_only: bool = False) -> KnownState:
         for row in con.execute(
             """
             SELECT url, etag, last_modified, warc_file, warc_offset, warc_length, content_type
-            FROM captures WHERE kind IN ('feed', 'sitemap', 'links')
+            FROM captures WHERE kind IN ('feed', 'sitemap', 'links', 'site')
               AND status BETWEEN 200 AND 299
             ORDER BY fetched_at
             """

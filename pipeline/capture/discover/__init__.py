@@ -9,7 +9,12 @@ raises DiscoveryError naming the URL and the reason; nothing else escapes on hos
 from pipeline.capture.discover.common import MAX_DOCUMENT_BYTES, MAX_URL_CHARS, SITEMAP_MAX_BYTES
 from pipeline.capture.discover.feeds import MAX_JSON_DEPTH, parse_feed
 from pipeline.capture.discover.filters import filter_items
-from pipeline.capture.discover.links import article_links, looks_like_article, parse_links
+from pipeline.capture.discover.links import (
+    article_links,
+    looks_like_article,
+    parse_links,
+    section_links,
+)
 from pipeline.capture.discover.site import (
     COMMON_FEED_PATHS,
     COMMON_SITEMAP_PATHS,
@@ -38,6 +43,7 @@ __all__ = [
     "filter_items",
     "find_feeds",
     "looks_like_article",
+    "section_links",
     "parse_feed",
     "parse_links",
     "parse_sitemap",

@@ -11,7 +11,7 @@ from pipeline.errors import DiscoveryError
 from pipeline.models import SourceItem
 from pipeline.urls import canonicalize_url, registered_domain
 
-__all__ = ["article_links", "looks_like_article", "parse_links"]
+__all__ = ["article_links", "looks_like_article", "parse_links", "section_links"]
 
 # Path segments of site furniture: listings, people, accounts, feeds, media hubs, pagination.
 _FURNITURE = frozenset({
@@ -105,3 +105,29 @@ def parse_links(
 ) -> list[SourceItem]:
     """The article links of a section page on the page's own site (see article_links)."""
     return article_links(html, base_url, True, source=source, include=include)
+
+
+def section_links(html: bytes | str, base_url: str, limit: int = 50) -> list[str]:
+    """Same-site links that look like section fronts (/world/, /business/tech): what `follow:`
+    walks to find more articles. Not articles, not site furniture or assets, at most two path
+    segments deep; deduplicated, in page order, at most `limit`."""
+    page = page_links(html, base_url)
+    site = registered_domain(base_url)
+    seen = {canonicalize_url(base_url)}
+    found: list[str] = []
+    for href in page.anchors:
+        url = http_url(href, page.base_url)
+        if url is None or registered_domain(url) != site or looks_like_article(url):
+            continue
+        parts = urlsplit(url)
+        segments = [s for s in parts.path.lower().split("/") if s]
+        if (not segments or len(segments) > 2 or parts.query or _ASSET.search(parts.path)
+                or _FURNITURE.intersection(segments)):
+            continue
+        key = canonicalize_url(url)
+        if key not in seen:
+            seen.add(key)
+            found.append(url)
+            if len(found) >= limit:
+                break
+    return found
