@@ -14,7 +14,9 @@ from pipeline.review.blocks import removed_as_json
 Connection = duckdb.DuckDBPyConnection
 
 # A fetch that failed: an error, no status, or an HTTP error status (as the source_health view says).
-FAILED_FETCH = "(f.error IS NOT NULL OR f.status IS NULL OR f.status >= 400)"
+# A robots.txt answering 4xx means "no rules" (RFC 9309), not a failure.
+FAILED_FETCH = ("(f.error IS NOT NULL OR f.status IS NULL OR f.status >= 400) AND NOT "
+                "(f.kind = 'robots' AND f.status BETWEEN 400 AND 499 AND f.error IS NULL)")
 FETCH_REASON = "coalesce(split_part(f.error, ':', 1), 'http ' || f.status, 'no response')"
 
 

@@ -143,6 +143,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         # Body bytes each fetch received (run stats: bytes per source and run).
         "ALTER TABLE fetches ADD COLUMN bytes BIGINT;",
     ),
+    ("0009_views_robots_4xx_is_no_failure", views.VIEWS_V2),
 ]
 
 
