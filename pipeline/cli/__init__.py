@@ -67,25 +67,35 @@ def _disk_full(exc: BaseException) -> bool:
     return False
 
 
+def error_exit(exc: BaseException) -> tuple[int, str | None]:
+    """The exit code and one message for an error that ends a command; (1, None) for a bug,
+    which keeps its traceback."""
+    if isinstance(exc, PipelineError):
+        code = exit_code_for(exc)
+        text = str(exc)
+        if isinstance(exc, ConfigError):
+            text = "config error:" + ("\n" if "\n" in text else " ") + text
+        logging.getLogger("pipeline").info("exit %d: %s", code, exc)
+        return code, text
+    if _disk_full(exc):
+        logging.getLogger("pipeline").info("exit %d: disk full: %s", EXIT_ERROR, exc)
+        return EXIT_ERROR, "disk full: " + str(exc).splitlines()[0]
+    return EXIT_ERROR, None
+
+
 def entry() -> None:
     """The console script: every PipelineError ends the command with its documented exit code;
     a full disk is one line, not a traceback (what landed before it stays, see README)."""
     try:
         main(standalone_mode=True)
-    except PipelineError as exc:
-        code = exit_code_for(exc)
-        logging.getLogger("pipeline").info("exit %d: %s", code, exc)
-        multiline = "\n" in str(exc)
-        label = ("config error:" + ("\n" if multiline else " ")) if isinstance(exc, ConfigError) else ""
-        style = "yellow" if code == EXIT_LOCKED else "red"
-        err.print(f"[{style}]{label}{escape(str(exc))}[/{style}]", highlight=False)
-        sys.exit(code)
     except Exception as exc:
-        if not _disk_full(exc):
+        code, message = error_exit(exc)
+        if message is None:
             raise
-        logging.getLogger("pipeline").info("exit %d: disk full: %s", EXIT_ERROR, exc)
-        err.print(f"[red]disk full: {escape(str(exc).splitlines()[0])}[/red]", highlight=False)
-        sys.exit(EXIT_ERROR)
+        style = "yellow" if code == EXIT_LOCKED else "red"
+        err.print(f"[{style}]{escape(message)}[/{style}]", highlight=False)
+        sys.exit(code)
+
 
 if __name__ == "__main__":
     entry()

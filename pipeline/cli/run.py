@@ -44,12 +44,16 @@ log = logging.getLogger("pipeline.run")
               help="Captures per load; a killed run loses at most one batch of work.")
 @click.option("--flush-interval-s", default=10.0, show_default=True, type=click.FloatRange(min=0),
               help="When the crawl is slow, land what was captured at least this often.")
+@click.option("--workers", type=click.IntRange(min=0), default=None, envvar="PIPELINE_WORKERS",
+              help="Extraction worker processes (default: one per core; 0: extract in this "
+                   "process, without the hard per-page time limit).")
 @click.option("--list", "list_only", is_flag=True,
               help="Print the URLs each source would fetch now, and fetch no article (feeds, "
                    "sitemaps and robots.txt are read; nothing is stored).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict: bool,
-                batch_size: int, flush_interval_s: float, list_only: bool, as_json: bool) -> None:
+                batch_size: int, flush_interval_s: float, workers: int | None, list_only: bool,
+                as_json: bool) -> None:
     """Discover, fetch, capture, extract and load every source (the cron job)."""
     from pipeline.config import load_config
     from pipeline.runs.run import RunOptions, run
@@ -65,7 +69,7 @@ def run_command(sources_path: Path, db_path: Path, only: tuple[str, ...], strict
     with run_progress(err) as update:
         summary = run(config, RunOptions(db_path=db_path, only_sources=only,
                                          batch_size=batch_size, flush_interval_s=flush_interval_s,
-                                         on_progress=update))
+                                         workers=workers, on_progress=update))
     code = EXIT_SOURCES_FAILED if strict and summary.failed_sources else EXIT_OK
     if as_json:
         click.echo(json.dumps({**summary.as_dict(), "exit_code": code}, indent=2, default=str))
@@ -112,8 +116,11 @@ def _print_plan(config: Config, db_path: Path, only: tuple[str, ...], as_json: b
               show_default=True,
               help="Settings to apply (dedup, keep_pages); packaged defaults if the file is absent.")
 @click.option("--source", default=None, help="Only captures of this source.")
+@click.option("--workers", type=click.IntRange(min=0), default=None, envvar="PIPELINE_WORKERS",
+              help="Extraction worker processes (default: one per core; 0: in this process).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def reextract_command(db_path: Path, sources_path: Path, source: str | None, as_json: bool) -> None:
+def reextract_command(db_path: Path, sources_path: Path, source: str | None,
+                      workers: int | None, as_json: bool) -> None:
     """Re-run extraction over every stored capture, offline, replacing articles in place."""
     from pipeline.config import load_config
     from pipeline.runs.lock import RunLock
@@ -125,7 +132,7 @@ def reextract_command(db_path: Path, sources_path: Path, source: str | None, as_
     aliases = {s.name: s.settings.site_aliases for s in config.sources} if config else None
     with RunLock(db_path.with_name(db_path.name + ".lock")):
         with report.progress(err, "re-extracting") as advance:
-            summary = reextract(db_path, source=source,
+            summary = reextract(db_path, source=source, workers=workers,
                                 on_progress=lambda _source, _stats: advance(1),
                                 dedup=config.dedup if config else None, keep_pages=keep,
                                 aliases=aliases)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from pipeline.store.sql import transaction
 log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("warehouse/corpus.duckdb")
+BUSY_TIMEOUT_S = 120.0
 
 
 _LOCK_MESSAGES = ("could not set lock on file", "conflicting lock", "being used by another process")
@@ -76,10 +78,12 @@ class Batch:
 class Warehouse:
     """One DuckDB file plus its WARC captures directory beside it."""
 
-    def __init__(self, db_path: str | Path = DEFAULT_DB, busy_timeout_s: float = 120.0,
+    def __init__(self, db_path: str | Path = DEFAULT_DB, busy_timeout_s: float | None = None,
                  dedup: DedupOptions | None = None) -> None:
         self.db_path = Path(db_path)
-        self.busy_timeout_s = busy_timeout_s
+        # How long to wait for a file another process holds (PIPELINE_BUSY_TIMEOUT_S, 120 s).
+        self.busy_timeout_s = (float(os.environ.get("PIPELINE_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S))
+                               if busy_timeout_s is None else busy_timeout_s)
         self.dedup = dedup or DedupOptions.from_env()
         self.captures_dir = self.db_path.parent / "captures"
 
