@@ -8,6 +8,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from pipeline.cli import report
@@ -101,13 +109,18 @@ def batch_command(
         record_timeout_s=record_timeout_s,
     )
     total = len(expand_inputs(list(inputs)))
-    with report.progress(err, f"batch ({engine})", total=total) as advance:
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("{task.fields[records]} records"),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=err, disable=not err.is_terminal, transient=True) as bar:
+        task = bar.add_task(f"batch ({engine}): files", total=total, records=0)
         summary = run_batch(
             list(inputs),
             out,
             options,
-            on_progress=lambda _r: advance(1),
-            on_plan=lambda todo: advance(total - todo),
+            on_progress=lambda _r: bar.advance(task, 1),
+            on_plan=lambda todo: bar.advance(task, total - todo),
+            on_records=lambda n: bar.update(task, records=n),  # per record, as workers read
         )
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))

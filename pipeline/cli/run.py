@@ -132,8 +132,15 @@ def reextract_command(db_path: Path, sources_path: Path, source: str | None,
     aliases = {s.name: s.settings.site_aliases for s in config.sources} if config else None
     with RunLock(db_path.with_name(db_path.name + ".lock")):
         with report.progress(err, "re-extracting") as advance:
-            summary = reextract(db_path, source=source, workers=workers,
-                                on_progress=lambda _source, _stats: advance(1),
+            seen: dict[str, int] = {}
+
+            def step(source_name: str, stats: Stats) -> None:
+                done = stats["articles"] + stats["rejected"]  # pages extracted, per source
+                if done > seen.get(source_name, 0):
+                    advance(done - seen.get(source_name, 0))
+                    seen[source_name] = done
+
+            summary = reextract(db_path, source=source, workers=workers, on_progress=step,
                                 dedup=config.dedup if config else None, keep_pages=keep,
                                 aliases=aliases)
     data = summary.as_dict()
@@ -160,8 +167,10 @@ def run_progress(console: Console) -> Iterator[Callable[[str, Stats], None]]:
             todo = max(s["discovered"] - s["known"], 0)
             done = s["fetched"] + s["failed"] + s["not_modified"] + (
                 s["captured"] if not s["fetched"] else 0)
+            waiting = f", extracting {s['extracting']}" if s["extracting"] > 0 else ""
             bar.update(tasks[source], total=todo or None, completed=min(done, todo) if todo else done,
-                       detail=f"{s['articles']} articles, {s['failed']} failed")
+                       detail=f"{s['articles']} articles, {s['rejected']} drops, "
+                              f"{s['failed']} failed{waiting}")
 
         yield update
 

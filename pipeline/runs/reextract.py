@@ -1,6 +1,6 @@
 """Re-run extraction over stored captures, offline: same ids, new extractor version.
 
-    stored captures -> ExtractStage -> RowStage -> Tally -> DedupStage -> Loader
+    stored captures -> tally -> ExtractStage -> RowStage -> tally -> DedupStage -> Loader
 """
 
 from __future__ import annotations
@@ -54,12 +54,14 @@ def reextract(db_path: Path, source: str | None = None, batch_size: int = 200,
     rows = indexed_captures(warehouse, source)
     book = StatsBook()
     with extraction_pool(workers, limits) as pool:
-        stream = compose(stored_captures(rows, warehouse.captures_dir), ExtractStage(pool, limits),
-                         RowStage("reextract", version(), keep_pages, aliases),
-                         Tally(book, on_progress),
-                         DedupStage(warehouse.dedup))
+        tally = Tally(book, on_progress)
+        stream = compose(stored_captures(rows, warehouse.captures_dir), tally.fetches(),
+                         ExtractStage(pool, limits), RowStage("reextract", version(), keep_pages,
+                                                              aliases),
+                         tally.outcomes(), DedupStage(warehouse.dedup))
         Loader(warehouse, batch_size, flush_interval_s=float("inf")).consume(stream)
     maintain_corpus(warehouse)  # the search index follows the new bodies (incrementally)
     total = book.total()
     total.counts["captures"] = len(rows)
+    del total.counts["extracting"]
     return total

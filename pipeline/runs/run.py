@@ -1,7 +1,7 @@
 """One scheduled run: take the lock, recover a killed run, collect every source, land, summarise.
 
-    recovered WARC records + local files + web sources          (capture stage)
-      -> ExtractStage -> RowStage -> Tally -> DedupStage -> Loader  (the same stages as every driver)
+    recovered WARC records + local files + web sources                          (capture stage)
+      -> tally -> ExtractStage -> RowStage -> tally -> DedupStage -> Loader   (as every driver)
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ def source_dict(stats: Stats) -> dict[str, Any]:
     """A source's stats as the summary and `runs.counts` spell them."""
     data = stats.as_dict()
     data["skipped_known"] = data.pop("known", 0)
+    data.pop("extracting", None)  # a live count for progress bars, 0 once the run is done
     for name in ("discovered", "skipped_known", "not_modified", "fetched", "failed", "captured",
                  "articles", "rejected"):
         data.setdefault(name, 0)
@@ -117,9 +118,10 @@ def run(config: Config, options: RunOptions) -> RunSummary:
                 )
                 keep = {spec.name: spec.settings.keep_pages for spec in specs}
                 aliases = {spec.name: spec.settings.site_aliases for spec in specs}
-                stream = compose(steps, ExtractStage(pool, limits),
+                tally = Tally(book, options.on_progress)
+                stream = compose(steps, tally.fetches(), ExtractStage(pool, limits),
                                  RowStage(run_id, version(), keep_pages=keep, aliases=aliases),
-                                 Tally(book, options.on_progress), DedupStage(config.dedup))
+                                 tally.outcomes(), DedupStage(config.dedup))
                 Loader(warehouse, options.batch_size, options.flush_interval_s).consume(stream)
             recovery.done()
             maintain_corpus(warehouse)  # search index current, stale dedup keys pruned

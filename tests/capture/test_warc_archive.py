@@ -104,7 +104,7 @@ def test_replayed_payloads_match_the_index(tmp_path: Path, db: Path, fault_serve
                      "WHERE warc_file LIKE '%.warc.gz'")
     assert len(rows) >= 6
     gzipped = None
-    for warc_file, offset, length, sha, url in rows:
+    for warc_file, offset, _length, sha, url in rows:
         with open(captures / warc_file, "rb") as fh:
             fh.seek(offset)
             record = next(iter(ArchiveIterator(fh)))

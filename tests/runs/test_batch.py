@@ -54,7 +54,7 @@ def read_all(path: Path, reader: str = "auto") -> list:
 def test_readers_agree_on_offsets_ids_and_bodies(warcs):
     fast, slow = read_all(warcs[0], "fastwarc"), read_all(warcs[0], "warcio")
     assert len(fast) == len(slow) == 30
-    for a, b in zip(fast, slow):
+    for a, b in zip(fast, slow, strict=False):
         assert (a.offset, a.record_id, a.target_uri, a.status, a.body) == (
             b.offset,
             b.record_id,
@@ -355,3 +355,24 @@ def test_killed_batch_rerun_completes_only_the_missing_shards(tmp_path):
     run_batch([str(p) for p in inputs], str(clean), BatchOptions(engine="inline"))
     key = "SELECT url, body FROM read_parquet('{}/articles/*.parquet') ORDER BY url"
     assert duckdb.sql(key.format(out)).fetchall() == duckdb.sql(key.format(clean)).fetchall()
+
+
+def test_progress_counts_records_as_the_workers_read_them(warcs, tmp_path):
+    seen: list[int] = []
+    summary = run_batch([str(w) for w in warcs], str(tmp_path / "out"),
+                        BatchOptions(engine="local", workers=1), on_records=seen.append)
+    assert seen and seen[-1] == summary.records == 90
+    assert seen == sorted(seen)  # it only grows
+    assert not list((tmp_path / "out" / ".progress").iterdir())  # the workers' files are gone
+
+
+def test_each_worker_reports_the_records_it_has_read(tmp_path):
+    layout = Layout.of(str(tmp_path / "out"))
+    layout.ensure_dirs()
+    one, two = shard_module._Progress(layout, "a"), shard_module._Progress(layout, "b")
+    for n in range(1, 35):
+        one.records(n)
+    two.records(10)
+    assert layout.records_in_progress() == 30 + 10
+    one.clear()
+    assert layout.records_in_progress() == 10

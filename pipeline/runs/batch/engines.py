@@ -22,6 +22,7 @@ from pipeline.stages.pool import TaskFailed, WorkerPool
 ENGINES = ("local", "ray")
 OnResult = Callable[[ShardResult], None]
 OnFailure = Callable[[str, str], None]
+TICK_S = 0.5  # how often the driver looks at the workers' progress while it waits
 
 
 @dataclass(slots=True, frozen=True)
@@ -49,6 +50,7 @@ def run_local(
     engine: EngineOptions,
     on_result: OnResult,
     on_failure: OnFailure,
+    on_tick: Callable[[], None] | None = None,
 ) -> None:
     """The one process pool (`pipeline.stages.pool`), one input per task, in completion order."""
     workers = engine.workers or default_workers()
@@ -60,7 +62,9 @@ def run_local(
             while queue and len(pending) < 2 * workers:
                 location = queue.pop()
                 pending[pool.submit((location, out, options))] = location
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=TICK_S, return_when=FIRST_COMPLETED)
+            if not done and on_tick:
+                on_tick()
             for future in done:
                 location = pending.pop(future)
                 outcome = pool.outcome(future)
@@ -81,6 +85,7 @@ def run_ray(
     engine: EngineOptions,
     on_result: OnResult,
     on_failure: OnFailure,
+    on_tick: Callable[[], None] | None = None,
 ) -> None:
     """One Ray task per input (1 CPU each); joins a running Ray or the cluster at `ray_address`,
     else starts a local one with `workers` CPUs and shuts it down afterwards."""
@@ -100,7 +105,9 @@ def run_ray(
             while queue and len(pending) < window:
                 location = queue.pop()
                 pending[task.remote(location, out, options)] = location
-            done, _ = ray.wait(list(pending), num_returns=1)
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=TICK_S)
+            if not done and on_tick:
+                on_tick()
             for ref in done:
                 location = pending.pop(ref)
                 try:

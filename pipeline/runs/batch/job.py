@@ -113,6 +113,7 @@ def run_batch(
     options: BatchOptions,
     on_progress: Callable[[ShardResult | None], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
+    on_records: Callable[[int], None] | None = None,
 ) -> BatchSummary:
     """Extract every input not yet finished under `out`; one shard per input."""
     if options.engine not in (*engines.ENGINES, "inline"):
@@ -143,6 +144,8 @@ def run_batch(
         summary.add(result)
         if on_progress:
             on_progress(result)
+        if on_records:
+            on_records(summary.records + layout.records_in_progress())
 
     def on_failure(location: str, message: str) -> None:
         summary.failed[location] = message
@@ -152,7 +155,12 @@ def run_batch(
     started = time.monotonic()
     if todo:
         engine = engines.EngineOptions(workers, options.ray_address, options.ray_ship_code)
-        _dispatch(options.engine, todo, out, shard_options, engine, on_result, on_failure)
+        def on_tick() -> None:  # records read by the workers on unfinished inputs, as they go
+            if on_records:
+                on_records(summary.records + layout.records_in_progress())
+
+        _dispatch(options.engine, todo, out, shard_options, engine, on_result, on_failure,
+                  on_tick)
         # Temporaries of attempts that died and were retried (Ray retries lost workers).
         layout.remove_stale_tmp({shard_name(f) for f in todo})
     summary.seconds = time.monotonic() - started
@@ -165,12 +173,13 @@ def _dispatch(
     out: str,
     shard_options: ShardOptions,
     engine: engines.EngineOptions,
-    on_result,
-    on_failure,
+    on_result: engines.OnResult,
+    on_failure: engines.OnFailure,
+    on_tick: Callable[[], None],
 ) -> None:
     if name == "inline":
         engines.run_inline(todo, out, shard_options, on_result, on_failure)
     elif name == "local":
-        engines.run_local(todo, out, shard_options, engine, on_result, on_failure)
+        engines.run_local(todo, out, shard_options, engine, on_result, on_failure, on_tick)
     else:
-        engines.run_ray(todo, out, shard_options, engine, on_result, on_failure)
+        engines.run_ray(todo, out, shard_options, engine, on_result, on_failure, on_tick)
