@@ -24,6 +24,7 @@ from pipeline.runs.batch import (
     import_shards,
     run_batch,
 )
+from pipeline.runs.batch import shard as shard_module
 from pipeline.runs.batch.layout import Layout, shard_name
 from pipeline.stages import extract as front_door
 from pipeline.store import schema as S
