@@ -7,6 +7,9 @@ PipelineError
  ├── LockedError        another run holds the lock
  ├── WarehouseBusyError the database file is held by another writer past our retries
  ├── CaptureError       a WARC capture cannot be read back
+ │    └── TornArchive   the file ends inside a record (a killed write, a cut download)
+ ├── BodyTooLarge       a body past max_bytes (a gzip bomb says so): becomes too-large
+ ├── DecodeFailed       a Content-Encoding that does not decode
  ├── DiscoveryError     a feed, sitemap or section page cannot be parsed (names URL and why)
  ├── SearchUnavailableError  the fts extension cannot be loaded, or no search index exists
  ├── ExportError        an export failed while it ran (ExportRequestError is also one)
@@ -34,6 +37,27 @@ class WarehouseBusyError(PipelineError):
 
 class CaptureError(PipelineError):
     """A stored capture could not be read back."""
+
+
+class TornArchive(CaptureError):
+    """A WARC file ends inside a gzip member (an interrupted download or write)."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"gzip member at offset {offset} is cut short")
+        self.offset = offset
+
+
+class BodyTooLarge(PipelineError):
+    """A body passed max_bytes; `bomb` tells a decompression bomb from a plain large body.
+    (Raised inside fetching and WARC reading, where it becomes `too-large:` / `too_large`.)"""
+
+    def __init__(self, detail: str, bomb: bool = False) -> None:
+        super().__init__(detail)
+        self.bomb = bomb
+
+
+class DecodeFailed(PipelineError):
+    """A body could not be decoded (unsupported or corrupt Content-Encoding)."""
 
 
 class DiscoveryError(PipelineError):

@@ -176,3 +176,26 @@ def test_url_caps_are_applied_and_reported(tmp_path, db, fault_server) -> None:
     again = _run(sources, db)["sources"]["big"]  # the rest wait for the next runs
     assert again["articles"] == 10 and again["skipped_known"] == 10
 
+
+
+def test_the_sitemap_cap_is_reported_when_it_bites(tmp_path, db, fault_server, monkeypatch) -> None:
+    from pipeline.capture import remote
+
+    monkeypatch.setattr(remote, "MAX_SITEMAPS_PER_SOURCE", 3)
+    base = fault_server.url("").rstrip("/")
+    children = "".join(f"<sitemap><loc>{base}/sm-{n}.xml</loc></sitemap>" for n in range(5))
+    fault_server.route("/index.xml", Reply(
+        body=('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+              f'sitemap/0.9">{children}</sitemapindex>').encode(), content_type="application/xml"))
+    for n in range(5):
+        fault_server.route(f"/sm-{n}.xml", Reply(body=sitemap(base, [f"/a/{n}.html"]),
+                                                 content_type="application/xml"))
+        fault_server.route(f"/a/{n}.html", Reply(body=article_html(n)))
+    sources = write_sources(tmp_path, f"""\
+        defaults: {{delay_s: 0}}
+        sources:
+          - {{name: many, sitemap: {base}/index.xml}}
+        """)
+    summary = _run(sources, db)["sources"]["many"]
+    assert summary["articles"] == 2  # the index and two children were read, three left
+    assert any("more than 3 sitemaps; 3 not read this run" in p for p in summary["problems"])

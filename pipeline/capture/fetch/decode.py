@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import zlib
 
+from pipeline.errors import BodyTooLarge, DecodeFailed
+
 # Decoded/encoded ratio above which an oversized body is called a bomb rather than just large.
 BOMB_RATIO = 100
-
-
-class BodyTooLarge(Exception):
-    """The body passed max_bytes; `bomb` tells a decompression bomb from a plain large body."""
-
-    def __init__(self, detail: str, bomb: bool = False) -> None:
-        super().__init__(detail)
-        self.bomb = bomb
-
-
-class DecodeFailed(Exception):
-    """The body could not be decoded (unsupported or corrupt Content-Encoding)."""
 
 
 class _Identity:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from pipeline.capture.fetch.decode import BodyTooLarge, BoundedDecoder, DecodeFailed
-from pipeline.errors import CaptureError
+from pipeline.capture.fetch.decode import BoundedDecoder
+from pipeline.errors import BodyTooLarge, CaptureError, DecodeFailed, TornArchive
 from pipeline.models import Capture, Headers, header, stable_id
 
 READERS = ("auto", "fastwarc", "warcio")
@@ -170,14 +170,6 @@ def _payload(raw: Any, http_headers: Headers, cap: int) -> tuple[bytes, bool]:
         except DecodeFailed:
             pass
     return bytes(stored or b""), False
-
-
-class TornArchive(Exception):
-    """The archive ends inside a gzip member (an interrupted download or write)."""
-
-    def __init__(self, offset: int) -> None:
-        super().__init__(f"gzip member at offset {offset} is cut short")
-        self.offset = offset
 
 
 def iter_checked(
