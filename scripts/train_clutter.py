@@ -22,10 +22,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.extract.evaluate import GoldPage, load_gold, shingles, tokenize
 from pipeline.extract import html as html_path
 from pipeline.extract.blocks import Block
 from pipeline.extract.core import decode_input
+from pipeline.extract.evaluate import GoldPage, load_gold, shingles, tokenize
 from pipeline.extract.features import label_kinds, page_features
 from pipeline.extract.model import MODEL_PATH, TEXT_MODEL_PATH, TreeModel
 
@@ -108,11 +108,11 @@ def export(clf) -> dict:
             {
                 "feature": np.where(leaf, 0, nodes["feature_idx"]).tolist(),
                 "threshold": [
-                    float(t) if not lf else 0.0 for t, lf in zip(nodes["num_threshold"], leaf)
+                    float(t) if not lf else 0.0 for t, lf in zip(nodes["num_threshold"], leaf, strict=False)
                 ],
                 "left": np.where(leaf, idx, nodes["left"]).tolist(),
                 "right": np.where(leaf, idx, nodes["right"]).tolist(),
-                "value": [round(float(v), 6) if lf else 0.0 for v, lf in zip(nodes["value"], leaf)],
+                "value": [round(float(v), 6) if lf else 0.0 for v, lf in zip(nodes["value"], leaf, strict=False)],
             }
         )
         depth = max(depth, int(nodes["depth"].max()))

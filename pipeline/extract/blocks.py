@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -219,7 +220,8 @@ class _Walker:
 
     def run(self, root) -> None:
         # stack of (node, state); state: path, names, near-names list, ancestor ids, in_link, block tag, table
-        stack = [(root, ((), frozenset(), (), (), False, "body", 0), False)]
+        stack: list[tuple[Any, tuple[Any, ...], bool]] = [
+            (root, ((), frozenset(), (), (), False, "body", 0), False)]
         while stack:
             node, state, leaving = stack.pop()
             path, names, near, ancestors, in_link, block_tag, table = state

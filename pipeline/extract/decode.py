@@ -62,8 +62,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         text = _try(body, _codec(m.group(1))) if m else None
         if text is not None:
             return text
-    m = _META_CHARSET.search(body[:4096])
-    text = _try(body, _codec(m.group(1))) if m else None
+    meta = _META_CHARSET.search(body[:4096])
+    text = _try(body, _codec(meta.group(1).decode("ascii", "replace"))) if meta else None
     if text is not None:
         return text
     text = _try(body, "utf-8")

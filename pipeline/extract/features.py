@@ -459,7 +459,7 @@ def page_features(blocks: list[Block]) -> np.ndarray:
     prose = [_is_prose(b) for b in blocks]
     held: Counter[int] = Counter()
     total_prose = 0
-    for b, p in zip(blocks, prose):
+    for b, p in zip(blocks, prose, strict=False):
         if p:
             total_prose += len(b.text)
             for a in b.ancestors:
@@ -468,7 +468,7 @@ def page_features(blocks: list[Block]) -> np.ndarray:
     # the deepest element holding at least half of the prose
     main = None
     best_depth = -1
-    for b, p in zip(blocks, prose):
+    for b, p in zip(blocks, prose, strict=False):
         if p:
             for depth, a in enumerate(b.ancestors):
                 if held[a] >= 0.5 * total_prose and depth > best_depth:

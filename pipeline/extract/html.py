@@ -95,7 +95,7 @@ def _smooth(
     """Fill short gaps between body blocks, and tables that sit inside the story."""
     keep = keep.copy()
     kept = np.flatnonzero(keep)
-    for a, b in zip(kept[:-1], kept[1:]):
+    for a, b in zip(kept[:-1], kept[1:], strict=False):
         run = range(a + 1, b)
         if not run or certain[a + 1 : b].any():
             continue
@@ -139,7 +139,7 @@ def extract_html(
     certain = _certain_clutter(doc.blocks, doc.X)
     proba = np.where(certain, 0.0, proba)
     keep = _smooth(proba >= model.threshold_body, proba, doc.blocks, certain)
-    if sum(len(b.text) for b, k in zip(doc.blocks, keep) if k) < MIN_CHARS and proba.max() > 0:
+    if sum(len(b.text) for b, k in zip(doc.blocks, keep, strict=False) if k) < MIN_CHARS and proba.max() > 0:
         # a short story the model is unsure of: take the likelier half, or at least the best block
         keep = proba >= min(FALLBACK_THRESHOLD, float(proba.max()))
     md = html_metadata(doc.tree, url) if doc.tree is not None else Metadata()
@@ -157,7 +157,7 @@ def extract_html(
     body_tags: list[str] = []
     cut: list[tuple[float, Removed]] = []  # (block index, block) in reading order
     kept_before: list[int] = []  # body paragraphs before each block, for the pruned ones' position
-    for i, (block, is_body) in enumerate(zip(doc.blocks, keep)):
+    for i, (block, is_body) in enumerate(zip(doc.blocks, keep, strict=False)):
         kept_before.append(len(body_parts))
         reason = None if is_body else _reason(block, listed=bool(doc.X[i, LISTING_COLUMN]))
         if is_body:

@@ -36,7 +36,7 @@ class TreeModel:
 
         def flat(key: str, dtype, shift: bool = False) -> np.ndarray:
             parts = [
-                np.asarray(t[key], dtype=dtype) + (r if shift else 0) for t, r in zip(trees, roots)
+                np.asarray(t[key], dtype=dtype) + (r if shift else 0) for t, r in zip(trees, roots, strict=False)
             ]
             return np.concatenate(parts)
 

@@ -25,7 +25,7 @@ def _shingles(text: str) -> set[int]:
 
 def _common_depth(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     depth = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         depth += 1

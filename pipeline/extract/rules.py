@@ -160,7 +160,7 @@ _ANYWHERE_RE = _combine(_ANYWHERE)
 def start_kind(text: str) -> str | None:
     """The clutter kind named by how a block starts ("Read more:", "Comments", "Share"), or None."""
     m = _START_RE.match(text.strip())
-    return m.lastgroup.replace("_", "-") if m else None
+    return m.lastgroup.replace("_", "-") if m and m.lastgroup else None
 
 
 def clutter_kind(text: str) -> str | None:
@@ -169,7 +169,7 @@ def clutter_kind(text: str) -> str | None:
     m = _START_RE.match(stripped)
     if m is None and ("©" in stripped or not _TRIGGERS.isdisjoint(_WORD.findall(stripped.lower()))):
         m = _ANYWHERE_RE.search(stripped)
-    if m is not None:
+    if m is not None and m.lastgroup:
         return m.lastgroup.replace("_", "-")
     return "related" if _READ_MORE_END.search(stripped) else None
 

@@ -37,7 +37,7 @@ _WORD = re.compile(r"\w+")
 
 def text_blocks(text: str) -> list[Block]:
     lines = (line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    return [Block(line, "line", index=i) for i, line in enumerate(l for l in lines if l)]
+    return [Block(line, "line", index=i) for i, line in enumerate(x for x in lines if x)]
 
 
 def _words(text: str) -> int:

@@ -35,7 +35,7 @@ def parse_text_date(text: str) -> date | None:
         m = pattern.search(text)
         if not m:
             continue
-        parts = dict(zip(order, m.groups()))
+        parts = dict(zip(order, m.groups(), strict=False))
         month = parts["m"]
         month = int(month) if month.isdigit() else _MONTHS[month[:3].lower()]
         try:
@@ -83,7 +83,7 @@ def find_author(lines: list[str], first: int, last: int) -> str | None:
         if name:
             return name
     tail = lines[last + 1 :]
-    for i, t in enumerate(tail):
+    for _i, t in enumerate(tail):
         if looks_like_name(t) and (tail.count(t) > 1 or any(u.startswith(t + " ") for u in tail)):
             return t
     return None
