@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO / "bench"))
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 import warcgen
 
+from pipeline.capture.warc import have_fastwarc, iter_records
 from pipeline.runs.batch import BatchOptions, run_batch
-from pipeline.runs.batch.warcread import have_fastwarc, iter_records
 
 
 def make_inputs(files: int, records: int, pages: list[Path]) -> list[Path]:

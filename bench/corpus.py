@@ -17,7 +17,6 @@ and the corpus is exported to Parquet in a child process to measure its peak mem
 from __future__ import annotations
 
 import argparse
-import bisect
 import random
 import resource
 import statistics
@@ -25,14 +24,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.store import rows as R
+from pipeline.stages.rows import ArticleRow, normalised_body_hash
 from pipeline.store import search
 from pipeline.store.search_index import refresh_index
 from pipeline.store.warehouse import Batch, Warehouse
@@ -86,16 +85,16 @@ class Corpus:
             i = j
         return i
 
-    def row(self, i: int, now: datetime) -> dict:
+    def row(self, i: int, now: datetime) -> ArticleRow:
         body = self.body(i)
-        return {
-            "id": f"a{i:07d}", "url": f"https://news{i % 50}.example/{i}", "canonical_url": None,
-            "source": f"site{i % 50}", "title": " ".join(body.split()[3:10]).title(),
-            "author": None, "published": datetime(2026, 1 + i % 12, 1 + i % 28), "language": "en",
-            "description": None, "site_name": None, "body": body, "word_count": len(body.split()),
-            "content_hash": R.normalised_body_hash(body), "capture_id": f"c{i:07d}",
-            "extractor_version": "bench", "extracted_at": now, "removed": "[]",
-        }
+        return ArticleRow(
+            id=f"a{i:07d}", url=f"https://news{i % 50}.example/{i}", canonical_url=None,
+            source=f"site{i % 50}", title=" ".join(body.split()[3:10]).title(),
+            author=None, published=datetime(2026, 1 + i % 12, 1 + i % 28), language="en",
+            description=None, site_name=None, body=body, word_count=len(body.split()),
+            content_hash=normalised_body_hash(body), capture_id=f"c{i:07d}",
+            extractor_version="bench", extracted_at=now, removed="[]", page_type="article",
+        )
 
 
 def _rss_mb(field: str = "VmHWM") -> float:
@@ -107,7 +106,7 @@ def _rss_mb(field: str = "VmHWM") -> float:
 
 
 def load_corpus(warehouse: Warehouse, corpus: Corpus, n: int, batch: int, console: Console) -> dict:
-    from pipeline.store import clusters as dedup
+    from pipeline.store import warehouse as dedup  # where the load step calls sign and cluster
 
     per_batch: list[tuple[int, float, float, float]] = []  # (stored before, sign, cluster, load)
     spent = {"sign": 0.0, "cluster": 0.0}
@@ -127,10 +126,10 @@ def load_corpus(warehouse: Warehouse, corpus: Corpus, n: int, batch: int, consol
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as warm_dir:
         warm = Warehouse(Path(warm_dir) / "warm.duckdb")
         warm.migrate()  # one-time imports (datasketch, Arrow glue) stay out of the timings
-        warm.load(Batch(articles=[corpus.row(i, datetime.now(timezone.utc)) for i in range(3)]))
+        warm.load(Batch(articles=[corpus.row(i, datetime.now(UTC)) for i in range(3)]))
     rss_start = _rss_mb()
     for start in range(0, n, batch):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         rows = [corpus.row(i, now) for i in range(start, min(n, start + batch))]
         spent.update(sign=0.0, cluster=0.0)
         t1 = time.perf_counter()
@@ -223,7 +222,7 @@ def main() -> None:
         bands = con.execute("SELECT count(*) FROM minhash_bands").fetchone()[0]
     # the next run: 1,000 more articles land, then the end-of-run index refresh (incremental)
     extra = max(1, min(1000, args.n // 10))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     t0 = time.perf_counter()
     warehouse.load(Batch(articles=[corpus.row(i, now) for i in range(args.n, args.n + extra)]))
     extra_load_s = time.perf_counter() - t0

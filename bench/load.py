@@ -3,7 +3,7 @@
 The third line is the whole load step of `pipeline run` (which also signs and clusters
 near-duplicates with MinHash), for scale.
 
-    uv run python bench/load.py [--n 10000] [--repeats 3] [--batch 1000]
+    uv run --group bench python bench/load.py [--n 10000] [--repeats 3] [--batch 1000]
 
 Both methods write the same synthetic article rows into a fresh warehouse file (same schema,
 fresh table, distinct ids: plain inserts). They alternate within each repeat so machine noise hits
@@ -17,25 +17,27 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.models import Article, Capture
-from pipeline.store import rows as R
+from pipeline.stages.rows import ArticleRow, article_row
+from pipeline.store import schema as S
 from pipeline.store.warehouse import Batch, Warehouse
+
 
 def _vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
     letters = "etaoinshrdlucmfwypvbgkjqxz"
     return ["".join(rng.choices(letters, k=rng.randint(2, 10))) for _ in range(size)]
 
 
-def synthetic_rows(n: int, seed: int = 7) -> list[dict]:
+def synthetic_rows(n: int, seed: int = 7) -> list[ArticleRow]:
     rng = random.Random(seed)
     words = _vocabulary(rng)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = []
     for i in range(n):
         body = "\n\n".join(" ".join(rng.choices(words, k=60)) for _ in range(8))
@@ -43,36 +45,36 @@ def synthetic_rows(n: int, seed: int = 7) -> list[dict]:
                           final_url=f"https://news.example/{i}.html", source="bench", status=200,
                           content_type="text/html", body=b"", fetched_at=now, sha256="0" * 64)
         article = Article(body=body, title=f"Headline {i}", author="Bench Writer", language="en")
-        rows.append(R.article_row(capture, article, "bench", now))
+        rows.append(article_row(capture, article, "bench", now))
     return rows
 
 
-def load_job_path(warehouse: Warehouse, rows: list[dict], batch: int) -> None:
+def load_job_path(warehouse: Warehouse, rows: list[ArticleRow], batch: int) -> None:
     """What `pipeline run` does per batch: Warehouse.load (Arrow insert + near-dup clustering)."""
     for start in range(0, len(rows), batch):
         warehouse.load(Batch(articles=rows[start:start + batch]))
 
 
-def load_arrow_only(warehouse: Warehouse, rows: list[dict], batch: int) -> None:
+def load_arrow_only(warehouse: Warehouse, rows: list[ArticleRow], batch: int) -> None:
     """The bare insert: one Arrow table per batch, one INSERT ... SELECT, one transaction."""
     with warehouse.connect() as con:
         for start in range(0, len(rows), batch):
             con.execute("BEGIN TRANSACTION")
-            con.register("_bench", R.to_table(rows[start:start + batch], R.ARTICLE_SCHEMA))
+            con.register("_bench", S.to_table(rows[start:start + batch], S.ARTICLE_SCHEMA))
             con.execute("INSERT INTO articles BY NAME SELECT * FROM _bench")
             con.execute("COMMIT")
 
 
-def load_row_by_row(warehouse: Warehouse, rows: list[dict]) -> None:
-    columns = list(rows[0].keys())
+def load_row_by_row(warehouse: Warehouse, rows: list[ArticleRow]) -> None:
+    columns = list(S.ARTICLE_SCHEMA.names)
     insert = f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        con.executemany(insert, [[row[c] for c in columns] for row in rows])
+        con.executemany(insert, [[getattr(row, c) for c in columns] for row in rows])
         con.execute("COMMIT")
 
 
-def measure(method: str, rows: list[dict], batch: int) -> float:
+def measure(method: str, rows: list[ArticleRow], batch: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(Path(tmp) / "corpus.duckdb")
         warehouse.migrate()

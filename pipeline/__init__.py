@@ -1,6 +1,11 @@
 """pipeline: a boilerplate-stripping news scraper and corpus pipeline.
 
-sources.yaml -> config -> discover -> fetch -> captures (WARC + index) -> extract -> store (DuckDB)
+sources.yaml -> config -> capture (discover, fetch, WARC) -> stages (extract, rows, dedup) -> store (DuckDB)
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("pipeline")  # one version: pyproject.toml's
+except PackageNotFoundError:  # running from a checkout that is not installed
+    __version__ = "0+unknown"

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest_fault import fault_server, fault_servers  # noqa: F401  (fixtures)
 from faultserver import FaultServer
 from helpers import NewsSite

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import write_sources
+
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -9,31 +10,42 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from pipeline import __version__
 from pipeline.cli.batch import batch_command, load_command
 from pipeline.cli.common import err
-from pipeline.cli.exits import EXIT_LOCKED, exit_code_for
+from pipeline.cli.exits import EXIT_ERROR, EXIT_LOCKED, exit_code_for
 from pipeline.cli.extract import extract_command
 from pipeline.cli.query import export_command, search_command, sql_command, stats_command
+from pipeline.cli.review import review_command
 from pipeline.cli.run import reextract_command, run_command
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.extract.evaluate import eval_command
 
+
 def _setup_logging(verbose: int, log_file: Path | None) -> None:
+    """Logs go to stderr (or the log file); what a command prints for people goes to stdout."""
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         level = min(level, logging.INFO)
     else:
         from rich.logging import RichHandler
 
-        handler = RichHandler(console=err, show_path=False, markup=False)
+        handler = RichHandler(console=err, show_path=False, markup=False, show_time=verbose > 1)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # ultimate-sitemap-parser logs every oddity it meets, naming a placeholder URL: our own
+    # parser reports what matters (pipeline.capture.discover.sitemaps)
+    logging.getLogger("usp").setLevel(logging.CRITICAL)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="pipeline",
+                      message="%(prog)s %(version)s")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 @click.option("--log-file", type=click.Path(path_type=Path), help="Write logs to this file instead of stderr.")
 def main(verbose: int, log_file: Path | None) -> None:
@@ -42,19 +54,46 @@ def main(verbose: int, log_file: Path | None) -> None:
 
 
 for command in (run_command, extract_command, reextract_command, sql_command, stats_command,
-                search_command, export_command, eval_command, batch_command, load_command):
+                search_command, export_command, eval_command, batch_command, load_command, review_command):
     main.add_command(command)
 
 
+def _disk_full(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "errno", None) == errno.ENOSPC or "No space left on device" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def error_exit(exc: BaseException) -> tuple[int, str | None]:
+    """The exit code and one message for an error that ends a command; (1, None) for a bug,
+    which keeps its traceback."""
+    if isinstance(exc, PipelineError):
+        code = exit_code_for(exc)
+        text = str(exc)
+        if isinstance(exc, ConfigError):
+            text = "config error:" + ("\n" if "\n" in text else " ") + text
+        logging.getLogger("pipeline").info("exit %d: %s", code, exc)
+        return code, text
+    if _disk_full(exc):
+        logging.getLogger("pipeline").info("exit %d: disk full: %s", EXIT_ERROR, exc)
+        return EXIT_ERROR, "disk full: " + str(exc).splitlines()[0]
+    return EXIT_ERROR, None
+
+
 def entry() -> None:
-    """The console script: every PipelineError ends the command with its documented exit code."""
+    """The console script: every PipelineError ends the command with its documented exit code;
+    a full disk is one line, not a traceback (what landed before it stays, see README)."""
     try:
         main(standalone_mode=True)
-    except PipelineError as exc:
-        code = exit_code_for(exc)
-        label = "config error:\n" if isinstance(exc, ConfigError) else ""
+    except Exception as exc:
+        code, message = error_exit(exc)
+        if message is None:
+            raise
         style = "yellow" if code == EXIT_LOCKED else "red"
-        err.print(f"[{style}]{label}{escape(str(exc))}[/{style}]", highlight=False)
+        err.print(f"[{style}]{escape(message)}[/{style}]", highlight=False)
         sys.exit(code)
 
 

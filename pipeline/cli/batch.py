@@ -8,14 +8,20 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from pipeline.cli import report
 from pipeline.cli.common import err
 from pipeline.cli.exits import EXIT_ERROR
 from pipeline.store.warehouse import DEFAULT_DB
-
-
 
 
 @click.command("batch")
@@ -103,13 +109,18 @@ def batch_command(
         record_timeout_s=record_timeout_s,
     )
     total = len(expand_inputs(list(inputs)))
-    with report.progress(err, f"batch ({engine})", total=total) as advance:
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("{task.fields[records]} records"),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=err, disable=not err.is_terminal, transient=True) as bar:
+        task = bar.add_task(f"batch ({engine}): files", total=total, records=0)
         summary = run_batch(
             list(inputs),
             out,
             options,
-            on_progress=lambda _r: advance(1),
-            on_plan=lambda todo: advance(total - todo),
+            on_progress=lambda _r: bar.advance(task, 1),
+            on_plan=lambda todo: bar.advance(task, total - todo),
+            on_records=lambda n: bar.update(task, records=n),  # per record, as workers read
         )
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
@@ -174,11 +185,11 @@ def load_command(out_dir: str, db_path: Path, as_view: bool, as_json: bool) -> N
 
     with RunLock(db_path.with_name(db_path.name + ".lock")):
         if as_view:
-            summary = attach_views(db_path, out_dir)
+            stats = attach_views(db_path, out_dir)
         else:
             with report.progress(err, "loading shards") as advance:
-                summary = import_shards(db_path, out_dir, on_progress=advance)
-    data = {name: getattr(summary, name) for name in summary.__slots__}
+                stats = import_shards(db_path, out_dir, on_progress=advance)
+    data = {"mode": "view" if as_view else "import", **stats.as_dict()}
     if as_json:
         click.echo(json.dumps(data))
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.errors import ConfigError, LockedError, PipelineError, WarehouseBusyError
+from pipeline.errors import BatchError, ConfigError, LockedError, PipelineError, WarehouseBusyError
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # an unexpected error, or a command that could not do its work
@@ -14,8 +14,6 @@ EXIT_SOURCES_FAILED = 5  # `run --strict`: a source yielded nothing because of e
 
 def exit_code_for(exc: PipelineError) -> int:
     """The exit code for an error that ends a command."""
-    from pipeline.runs.batch.errors import BatchError
-
     for kind, code in ((ConfigError, EXIT_CONFIG), (BatchError, EXIT_CONFIG),
                        (LockedError, EXIT_LOCKED), (WarehouseBusyError, EXIT_BUSY)):
         if isinstance(exc, kind):

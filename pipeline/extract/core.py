@@ -16,16 +16,38 @@ _HTML_SNIFF = re.compile(
 )
 
 
-def _looks_binary(data: bytes) -> bool:
+_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"RIFF",
+    b"\x00\x00\x01\x00",
+    b"OggS",
+    b"ID3",
+    b"fLaC",
+    b"\x1a\x45\xdf\xa3",
+)
+BINARY_SHARE = 0.1  # control characters (NUL included) in the first 4 KiB past which it is not text
+
+
+def looks_binary(data: bytes | str) -> bool:
+    """A file format, or more than 10% control characters in the first 4 KiB (one stray NUL in a
+    page is not enough: it is stripped, and the page extracted)."""
     head = data[:4096]
     if not head:
         return False
-    if head.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")):
+    if isinstance(head, str):
+        odd = sum(1 for ch in head if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t\f"))
+        return odd > len(head) * BINARY_SHARE
+    if head.startswith(_MAGIC):
         return True
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs by design
         return False
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return b"\x00" in head or controls > len(head) * 0.1
+    return controls > len(head) * BINARY_SHARE
 
 
 def body_chars(body: str) -> int:
@@ -61,7 +83,7 @@ def decode_input(content: bytes | str) -> str | Drop:
         data = bytes(content)
         if not data.strip():
             return Drop("empty")
-        if _looks_binary(data):
+        if looks_binary(data):
             return Drop("binary")
         return decode_html(data)
     return content
@@ -73,8 +95,9 @@ def _extract(content: bytes | str, *, url: str | None, kind: str | None) -> Extr
         return text
     if not text.strip():
         return Drop("empty")
-    if "\x00" in text[:4096]:
+    if looks_binary(text):
         return Drop("binary")
+    text = text.replace("\x00", "")
     kind = kind or guess_kind(text)
     if kind == "html":
         from pipeline.extract.html import extract_html

@@ -65,7 +65,9 @@ def markup_date(html: str, url: str | None) -> date | None:
         return None
 
 
-def split_body(doc: Prepared, keep: np.ndarray) -> tuple[list[str], list[Removed], str | None]:
+def split_body(
+    doc: Prepared, keep: np.ndarray
+) -> tuple[list[str], list[Removed], str | None, list[str]]:
     """Body paragraphs, cut blocks with reasons, and a byline's author: duplicates, the headline
     and bylines go to `removed` even when the classifier kept them."""
     md = doc.md
@@ -74,6 +76,7 @@ def split_body(doc: Prepared, keep: np.ndarray) -> tuple[list[str], list[Removed
     texts = [doc.blocks[i].text for i in kept]
     again = {kept[j] for j in repeated(texts, [doc.blocks[i].ancestors for i in kept])}
     body_parts: list[str] = []
+    body_tags: list[str] = []  # the element each body paragraph came from
     cut: list[tuple[float, Removed]] = []  # (block index, block) in reading order
     kept_before: list[int] = []  # body paragraphs before each block, for the pruned ones' position
     author = md.author
@@ -90,6 +93,7 @@ def split_body(doc: Prepared, keep: np.ndarray) -> tuple[list[str], list[Removed
                 author = author or byline_name(block.text)
         if reason is None:
             body_parts.append(block.text)
+            body_tags.append(block.tag)
         else:
             cut.append((i, Removed(block.text, reason, len(body_parts))))
     kept_before.append(len(body_parts))
@@ -99,12 +103,12 @@ def split_body(doc: Prepared, keep: np.ndarray) -> tuple[list[str], list[Removed
         )
         cut.append((at - 0.5, Removed(pruned.text, pruned.reason, kept_before[at])))
     cut.sort(key=lambda item: item[0])  # stable: pruned blocks keep their order
-    return body_parts, [r for _, r in cut], author
+    return body_parts, [r for _, r in cut], author, body_tags
 
 
 def assemble(doc: Prepared, keep: np.ndarray) -> Article | Drop:
     """The article from the body mask."""
-    body_parts, removed, author = split_body(doc, keep)
+    body_parts, removed, author, tags = split_body(doc, keep)
     if not body_parts:
         return Drop("no-main-content")
     body = "\n\n".join(body_parts)
@@ -119,6 +123,7 @@ def assemble(doc: Prepared, keep: np.ndarray) -> Article | Drop:
         site_name=md.site_name,
         canonical_url=md.canonical_url,
         removed=removed,
+        tags=tags,
     )
 
 
@@ -142,6 +147,7 @@ def _with_second_opinion(result: Article | Drop, doc: Prepared, text: str) -> Ar
     article.removed = [r for r in article.removed if r.text not in inside]
     article.removed.append(Removed("", "fallback: trafilatura (result looked truncated)", 0))
     article.body = text
+    article.tags = []  # trafilatura's paragraphs: elements unknown
     article.language = detect_language(text) or doc.md.language
     return article
 

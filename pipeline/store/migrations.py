@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipeline.store import views
+from pipeline.store.sql import transaction
 
 
 def _rebuild_without_indexes(*tables: str) -> str:
@@ -116,6 +117,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         # by key inside one transaction, and is the only writer. Columns and types are kept.
         _rebuild_without_indexes("articles", "captures", "rejects") + views.VIEWS_V1,
     ),
+    (
+        "0007_page_types_collisions_recovery",
+        """
+        -- What kind of page an article came from (article, listing, forum, product, ...).
+        ALTER TABLE articles ADD COLUMN page_type VARCHAR;
+        -- Two pages of one run that claimed one article id with different bodies: both are
+        -- kept, the later one under `assigned_id`.
+        CREATE TABLE collisions (
+            run_id VARCHAR NOT NULL,
+            id VARCHAR NOT NULL,
+            assigned_id VARCHAR NOT NULL,
+            capture_id VARCHAR NOT NULL,
+            url VARCHAR NOT NULL,
+            other_capture_id VARCHAR NOT NULL,
+            other_url VARCHAR NOT NULL,
+            collided_at TIMESTAMPTZ NOT NULL
+        );
+        -- When the complete records a killed or failed run left in its WARC files were indexed.
+        ALTER TABLE runs ADD COLUMN recovered_at TIMESTAMPTZ;
+        """,
+    ),
+    (
+        "0008_fetch_bytes",
+        # Body bytes each fetch received (run stats: bytes per source and run).
+        "ALTER TABLE fetches ADD COLUMN bytes BIGINT;",
+    ),
+    ("0009_views_robots_4xx_is_no_failure", views.VIEWS_V2),
 ]
 
 
@@ -129,15 +157,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     for name, sql in MIGRATIONS:
         if name in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
-            con.execute(
-                "INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(UTC)]
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, datetime.now(UTC)])
         applied.append(name)
     return applied

@@ -1,12 +1,11 @@
 """Full-text search: BM25 over article title + body (DuckDB `fts`), ranked, with snippets.
 
-The `fts` extension cannot be downloaded here, so it is loaded from the file shipped by the
-PyPI package `duckdb-extension-fts` (pinned to the same version as `duckdb`).
+The index is kept current by `pipeline.store.search_index`; the extension comes from
+`pipeline.store.fts`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
 from dataclasses import asdict, dataclass
@@ -16,48 +15,15 @@ from typing import Any
 
 import duckdb
 
-from pipeline.errors import PipelineError
+from pipeline.errors import SearchUnavailableError
+from pipeline.store.fts import INDEX_SCHEMA, index_exists, load_fts
+from pipeline.store.readonly import check_warehouse, guarded
+from pipeline.store.search_index import refresh_index
+from pipeline.store.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA = "fts_main_articles"
 K1, B = 1.2, 0.75  # BM25 parameters, as in the fts extension's match_bm25
-
-
-class SearchUnavailableError(PipelineError):
-    """The fts extension could not be loaded, or the search index was never built."""
-
-
-def extension_path() -> Path:
-    """The fts extension file inside the `duckdb-extension-fts` package for this DuckDB version."""
-    spec = importlib.util.find_spec("duckdb_extension_fts")
-    if spec is None or not spec.submodule_search_locations:
-        raise SearchUnavailableError(
-            "full-text search needs the PyPI package duckdb-extension-fts "
-            f"=={duckdb.__version__} (uv add duckdb-extension-fts=={duckdb.__version__})")
-    root = Path(next(iter(spec.submodule_search_locations)))
-    path = root / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
-    if not path.is_file():
-        found = sorted(p.parent.name for p in root.glob("extensions/*/fts.duckdb_extension"))
-        raise SearchUnavailableError(
-            f"duckdb-extension-fts has no build for duckdb {duckdb.__version__} "
-            f"(it has: {', '.join(found) or 'none'}); pin both packages to the same version")
-    return path
-
-
-def load_fts(con: duckdb.DuckDBPyConnection) -> None:
-    """Load the fts extension into this connection, or raise SearchUnavailableError saying why."""
-    path = extension_path()
-    try:
-        con.execute(f"LOAD '{path}'")
-    except duckdb.Error as exc:
-        raise SearchUnavailableError(f"cannot load the fts extension from {path}: {exc}") from exc
-
-
-def index_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'docs'",
-        [INDEX_SCHEMA]).fetchone()[0])
 
 
 @dataclass(slots=True)
@@ -143,24 +109,34 @@ def snippet(body: str, terms: list[str], width: int = 200) -> str:
     starts = [m.start() for m in pattern.finditer(flat)]
     if not starts:
         return flat[:width] + ("…" if len(flat) > width else "")
-    best = max(starts, key=lambda s: sum(1 for t in starts if s <= t < s + width))
+    best = densest_window(starts, width)
     begin = max(0, best - width // 4)
     begin = flat.rfind(" ", 0, begin) + 1 if begin else 0
     text = flat[begin:begin + width]
     return ("…" if begin else "") + text + ("…" if begin + width < len(flat) else "")
 
 
+def densest_window(starts: list[int], width: int) -> int:
+    """The first start s holding the most starts in [s, s + width): one pass, two pointers
+    (linear in the number of hits; `starts` is sorted, as finditer yields them)."""
+    best, best_count, end = starts[0], 0, 0
+    for i, start in enumerate(starts):
+        end = max(end, i)
+        while end < len(starts) and starts[end] < start + width:
+            end += 1
+        if end - i > best_count:
+            best, best_count = start, end - i
+    return best
+
+
 def search_db(db_path: Path, query: str, source: str | None = None, since: date | None = None,
               limit: int = 10, reindex: bool = False) -> list[Hit]:
     """Search the warehouse file (read-only; `reindex` first rebuilds the index, taking the writer)."""
-    from pipeline.store.warehouse import Warehouse
-
-    warehouse = Warehouse(db_path)
+    check_warehouse(db_path)  # --reindex must not create a warehouse where there is none
     if reindex:
-        from pipeline.store.search_index import refresh_index
-
+        warehouse = Warehouse(db_path)
         warehouse.migrate()
         with warehouse.connect() as con:
             refresh_index(con, force=True)
-    with warehouse.connect(read_only=True) as con:
+    with guarded(db_path) as con:
         return search(con, query, source=source, since=since, limit=limit)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipeline.store.search import INDEX_SCHEMA as S
-from pipeline.store.search import index_exists, load_fts
+from pipeline.store.fts import INDEX_SCHEMA as S
+from pipeline.store.fts import index_exists, load_fts
+from pipeline.store.sql import rollback, scalar
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def refresh_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> IndexR
     con.execute("BEGIN TRANSACTION")
     try:
         stale, fresh = _diff(con)
-        documents = con.execute(f"SELECT count(*) FROM {S}.docs").fetchone()[0]
+        documents = scalar(con, f"SELECT count(*) FROM {S}.docs")
         if not stale and not fresh:
             con.execute("ROLLBACK")
             return IndexRefresh("current", 0, 0, documents, time.perf_counter() - started)
@@ -64,10 +65,10 @@ def refresh_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> IndexR
         _remove_stale(con)
         _add_fresh(con)
         _finish(con)
-        documents = con.execute(f"SELECT count(*) FROM {S}.docs").fetchone()[0]
+        documents = scalar(con, f"SELECT count(*) FROM {S}.docs")
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     seconds = time.perf_counter() - started
     log.info("search index: +%d -%d documents in %.2fs", fresh, stale, seconds)
@@ -75,9 +76,9 @@ def refresh_index(con: duckdb.DuckDBPyConnection, force: bool = False) -> IndexR
 
 
 def _tracked(con: duckdb.DuckDBPyConnection) -> bool:
-    return index_exists(con) and bool(con.execute(
+    return index_exists(con) and bool(scalar(con,
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'indexed'",
-        [S]).fetchone()[0])
+        [S]))
 
 
 def _full(con: duckdb.DuckDBPyConnection) -> int:
@@ -89,10 +90,10 @@ def _full(con: duckdb.DuckDBPyConnection) -> int:
                     f"SELECT * FROM {S}.terms ORDER BY termid, docid")
         con.execute(f"CREATE TABLE {S}.indexed AS SELECT a.id AS name, {VERSION} AS version "
                     "FROM articles a")
-        documents = con.execute(f"SELECT count(*) FROM {S}.docs").fetchone()[0]
+        documents = scalar(con, f"SELECT count(*) FROM {S}.docs")
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     log.info("search index built over %d articles", documents)
     return documents
@@ -115,8 +116,8 @@ def _diff(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         FROM articles a LEFT JOIN {S}.indexed i ON i.name = a.id
         WHERE i.name IS NULL OR i.version <> {VERSION}
     """)
-    return (con.execute("SELECT count(*) FROM _fts_stale").fetchone()[0],
-            con.execute("SELECT count(*) FROM _fts_fresh").fetchone()[0])
+    return (scalar(con, "SELECT count(*) FROM _fts_stale"),
+            scalar(con, "SELECT count(*) FROM _fts_fresh"))
 
 
 def _remove_stale(con: duckdb.DuckDBPyConnection) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -16,46 +17,73 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
+import pyarrow as pa
 
-from pipeline.store import clusters as dedup
-from pipeline.store.clusters import DedupOptions
 from pipeline.errors import WarehouseBusyError
-from pipeline.store import rows as R
+from pipeline.stages.dedup import DedupOptions, Signed, sign
+from pipeline.stages.rows import ArticleRow, CaptureRow, CollisionRow, FetchRow, RejectRow, Rows
+from pipeline.store import schema as S
+from pipeline.store.clusters import assign_clusters
 from pipeline.store.migrations import migrate
+from pipeline.store.sql import transaction
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("warehouse/corpus.duckdb")
+BUSY_TIMEOUT_S = 120.0
+
+
+_LOCK_MESSAGES = ("could not set lock on file", "conflicting lock", "being used by another process")
 
 
 def _is_lock_error(exc: Exception) -> bool:
+    """DuckDB's "another process holds this file" (not any message that happens to say lock)."""
     text = str(exc).lower()
-    return "lock" in text or "conflicting" in text or "being used by another" in text
+    return any(message in text for message in _LOCK_MESSAGES)
 
 
 @dataclass(slots=True)
 class Batch:
-    """Rows that land together, in one transaction."""
+    """Typed rows that land together, in one transaction."""
 
-    captures: list[dict[str, Any]] = field(default_factory=list)
-    fetches: list[dict[str, Any]] = field(default_factory=list)
-    articles: list[dict[str, Any]] = field(default_factory=list)
-    rejects: list[dict[str, Any]] = field(default_factory=list)
+    captures: list[CaptureRow] = field(default_factory=list)
+    fetches: list[FetchRow] = field(default_factory=list)
+    articles: list[ArticleRow] = field(default_factory=list)
+    signatures: list[Signed] = field(default_factory=list)  # of the articles, same order
+    rejects: list[RejectRow] = field(default_factory=list)
+    collisions: list[CollisionRow] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.captures) + len(self.fetches) + len(self.articles) + len(self.rejects)
+        return (len(self.captures) + len(self.fetches) + len(self.articles) + len(self.rejects)
+                + len(self.collisions))
+
+    def add(self, rows: Rows) -> None:
+        if rows.capture is not None:
+            self.captures.append(rows.capture)
+        if rows.fetch is not None:
+            self.fetches.append(rows.fetch)
+        if rows.article is not None:
+            self.articles.append(rows.article)
+            if rows.signature is not None:
+                self.signatures.append(rows.signature)
+        if rows.reject is not None:
+            self.rejects.append(rows.reject)
+        if rows.collision is not None:
+            self.collisions.append(rows.collision)
 
 
 class Warehouse:
     """One DuckDB file plus its WARC captures directory beside it."""
 
-    def __init__(self, db_path: str | Path = DEFAULT_DB, busy_timeout_s: float = 120.0,
+    def __init__(self, db_path: str | Path = DEFAULT_DB, busy_timeout_s: float | None = None,
                  dedup: DedupOptions | None = None) -> None:
         self.db_path = Path(db_path)
-        self.busy_timeout_s = busy_timeout_s
+        # How long to wait for a file another process holds (PIPELINE_BUSY_TIMEOUT_S, 120 s).
+        self.busy_timeout_s = (float(os.environ.get("PIPELINE_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S))
+                               if busy_timeout_s is None else busy_timeout_s)
         self.dedup = dedup or DedupOptions.from_env()
         self.captures_dir = self.db_path.parent / "captures"
 
@@ -94,79 +122,58 @@ class Warehouse:
         """Land a batch in one transaction: Arrow tables, one INSERT ... SELECT per table."""
         if not len(batch):
             return
-        # Near-duplicate signatures are pure CPU: computed before taking the write connection.
-        signed = dedup.sign(_dedupe(batch.articles, "articles"), self.dedup) if batch.articles else []
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                self._insert(con, "captures", batch.captures, R.CAPTURE_SCHEMA, "ignore")
-                self._insert(con, "fetches", batch.fetches, R.FETCH_SCHEMA, "append")
-                if batch.articles:
-                    # Re-extraction of a capture replaces what it gave before, even if the
-                    # article's id changed (e.g. a newly found canonical URL).
-                    con.register("_b_article_keys", R.to_table(
-                        [{"id": a["id"], "capture_id": a["capture_id"]} for a in batch.articles],
-                        R.ARTICLE_KEY_SCHEMA))
-                    con.execute(
-                        "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_article_keys) "
-                        "AND id NOT IN (SELECT id FROM _b_article_keys)"
-                    )
-                if batch.articles:
-                    # Sets each row's cluster_id (the replacing insert below would reset it).
-                    dedup.assign_clusters(con, batch.articles, signed, self.dedup)
-                self._insert(con, "articles", batch.articles, dedup.ARTICLE_SCHEMA, "replace")
-                self._insert(con, "rejects", batch.rejects, R.REJECT_SCHEMA, "replace")
-                if batch.articles:
-                    # A capture that now yields an article is no longer a reject.
-                    con.execute(
-                        "DELETE FROM rejects WHERE capture_id IN (SELECT capture_id FROM _b_articles)"
-                    )
-                if batch.rejects:
-                    con.execute(
-                        "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_rejects)"
-                    )
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+        articles = _last_per_key(batch.articles, "id")
+        signed = _last_per_key(batch.signatures, "id")
+        if len(signed) != len(articles):  # rows that came without a signature (e.g. shards)
+            have = {s.id for s in signed}
+            signed += sign([(a.id, a.content_hash, a.body) for a in articles if a.id not in have],
+                           self.dedup)
+        with self.connect() as con, transaction(con):
+            self._insert(con, "captures", _last_per_key(batch.captures, "id"), S.CAPTURE_SCHEMA,
+                         "ignore")
+            self._insert(con, "fetches", batch.fetches, S.FETCH_SCHEMA, "append")
+            self._insert(con, "collisions", batch.collisions, S.COLLISION_SCHEMA, "append")
+            if articles:
+                # Re-extraction of a capture replaces what it gave before, even if the
+                # article's id changed (e.g. a newly trusted canonical URL).
+                con.register("_b_article_keys", pa.table(
+                    {"id": [a.id for a in articles], "capture_id": [a.capture_id for a in articles]}))
+                con.execute(
+                    "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_article_keys) "
+                    "AND id NOT IN (SELECT id FROM _b_article_keys)"
+                )
+                # Before the replacing insert below, which would forget the stored clusters.
+                clusters = assign_clusters(con, signed, self.dedup)
+                self._insert(con, "articles", articles, S.STORED_ARTICLE_SCHEMA, "replace",
+                             extra={"cluster_id": [clusters.get(a.id) for a in articles]})
+            self._insert(con, "rejects", _last_per_key(batch.rejects, "capture_id"),
+                         S.REJECT_SCHEMA, "replace")
+            if articles:
+                # A capture that now yields an article is no longer a reject.
+                con.execute(
+                    "DELETE FROM rejects WHERE capture_id IN (SELECT capture_id FROM _b_articles)"
+                )
+            if batch.rejects:
+                con.execute(
+                    "DELETE FROM articles WHERE capture_id IN (SELECT capture_id FROM _b_rejects)"
+                )
 
     @staticmethod
-    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]],
-                schema: Any, mode: str) -> None:
+    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[Any], schema: pa.Schema,
+                mode: str, extra: dict[str, list[Any]] | None = None) -> None:
         """Insert a batch by name. `replace`: rows with the batch's keys are deleted first (an
         upsert); `ignore`: rows whose key is stored already are skipped; `append`: no key.
         Keys are kept unique here, not by index constraints (see migration 0006)."""
         if not rows:
             return
         key = _KEYS.get(table)
-        arrow = R.to_table(_dedupe(rows, table), schema)
-        con.register(f"_b_{table}", arrow)
+        con.register(f"_b_{table}", S.to_table(rows, schema, extra))
         select = f"SELECT * FROM _b_{table}"
         if mode == "replace":
             con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _b_{table})")
         elif mode == "ignore":
             select += f" WHERE {key} NOT IN (SELECT {key} FROM {table})"
         con.execute(f"INSERT INTO {table} BY NAME {select}")
-
-    def maintain_corpus(self) -> dict[str, Any]:
-        """End of a run: drop stale LSH band keys, rebuild the search index if articles changed.
-
-        A search index that cannot be built (fts extension missing) is logged, never fatal.
-        """
-        from pipeline.store.search import SearchUnavailableError
-        from pipeline.store.search_index import refresh_index
-
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            pruned = dedup.prune_bands(con)
-            con.execute("COMMIT")
-            try:
-                refresh = refresh_index(con)
-            except SearchUnavailableError as exc:
-                log.warning("search index not refreshed: %s", exc)
-                return {"pruned_bands": pruned, "search_index": f"unavailable: {exc}"}
-        return {"pruned_bands": pruned, "search_index": refresh.mode,
-                "search_index_s": round(refresh.seconds, 3)}
 
     # --- run bookkeeping -------------------------------------------------------------------
 
@@ -184,35 +191,39 @@ class Warehouse:
                 [datetime.now(UTC), status, json.dumps(counts), run_id],
             )
 
-    def recover(self) -> list[str]:
-        """Mark runs that never finished (killed) and cut torn WARC tails they left."""
-        from pipeline.capture.warc import truncate_to
-
+    def runs_to_recover(self) -> list[str]:
+        """Runs that never finished (killed) or failed, whose WARC records are not recovered yet."""
         with self.connect() as con:
-            stale = [r[0] for r in con.execute("SELECT id FROM runs WHERE status = 'running'").fetchall()]
-            ends = dict(
-                con.execute(
-                    "SELECT warc_file, max(warc_offset + warc_length) FROM captures "
-                    "WHERE run_id IN (SELECT id FROM runs WHERE status = 'running') GROUP BY 1"
-                ).fetchall()
+            return [r[0] for r in con.execute(
+                "SELECT id FROM runs WHERE status IN ('running', 'failed') AND recovered_at IS NULL "
+                "ORDER BY started_at").fetchall()]
+
+    def indexed_offsets(self, warc_files: list[str]) -> dict[str, set[int]]:
+        """The offsets of the records of these WARC files that are in the capture index."""
+        out: dict[str, set[int]] = {}
+        with self.connect() as con:
+            for name, offset in con.execute(
+                "SELECT warc_file, warc_offset FROM captures WHERE warc_file IN (SELECT UNNEST(?))",
+                [warc_files],
+            ).fetchall():
+                out.setdefault(name, set()).add(offset)
+        return out
+
+    def mark_recovered(self, run_ids: list[str], at: datetime) -> None:
+        """Killed runs become `killed`, failed ones stay `failed`; both are marked recovered."""
+        with self.connect() as con:
+            con.execute(
+                "UPDATE runs SET status = CASE WHEN status = 'running' THEN 'killed' ELSE status END, "
+                "finished_at = coalesce(finished_at, ?), recovered_at = ? WHERE id IN (SELECT UNNEST(?))",
+                [at, at, run_ids],
             )
-            if stale:
-                con.execute(
-                    "UPDATE runs SET status = 'killed', finished_at = ? WHERE status = 'running'",
-                    [datetime.now(UTC)],
-                )
-        for run_id in stale:
-            for warc in sorted(self.captures_dir.glob(f"{run_id}-*.warc.gz")):
-                truncate_to(warc, ends.get(warc.name, 0))
-        return stale
 
 
 _KEYS = {"captures": "id", "articles": "id", "rejects": "capture_id"}
 
+R = TypeVar("R")
 
-def _dedupe(rows: list[dict[str, Any]], table: str) -> list[dict[str, Any]]:
+
+def _last_per_key(rows: list[R], key: str) -> list[R]:
     """Keep the last row per key within a batch (the keys are unique in the tables)."""
-    key = _KEYS.get(table)
-    if key is None:
-        return rows
-    return list({row[key]: row for row in rows}.values())
+    return list({getattr(row, key): row for row in rows}.values())

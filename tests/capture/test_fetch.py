@@ -6,22 +6,23 @@ Politeness is asserted from the server's own request log, not from the client's 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import shutil
 import socket
 import ssl
 import subprocess
 import time
 import tracemalloc
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
-from conftest_fault import fault_server, fault_servers  # noqa: F401  (fixtures)
-from faultserver import FaultServer, Reply, conditional
+from faultserver import FaultServer, ForwardProxy, Reply, conditional
 
-from pipeline.extract.decode import decode_html
 from pipeline.capture.fetch import Fetcher, FetchPolicy, Validators
+from pipeline.extract.decode import decode_html
 from pipeline.models import FetchResult
 
 pytestmark = pytest.mark.timeout(60)
@@ -46,7 +47,7 @@ def fetch_all(
     async def go() -> list[FetchResult]:
         async with Fetcher(global_concurrency=concurrency, trust_env=False) as fetcher:
             return await asyncio.gather(
-                *(fetcher.fetch(u, "test", policy, validators) for u in urls)
+                *(fetcher.fetch(u, "test", policy, validators, allow_private=True) for u in urls)
             )
 
     return asyncio.run(go())
@@ -89,13 +90,18 @@ def test_404_is_a_status_not_an_error(fault_server: FaultServer) -> None:
     assert result.status == 404 and result.error is None and not result.ok and result.attempts == 1
 
 
-def test_gzip_encoding_is_decoded_and_headers_say_so(fault_server: FaultServer) -> None:
-    fault_server.route("/gz", Reply.gzipped(b"<p>zipped</p>" * 100))
+def test_gzip_body_is_decoded_and_kept_as_received(fault_server: FaultServer) -> None:
+    page = b"<p>zipped</p>" * 100
+    fault_server.route("/gz", Reply.gzipped(page))
     result = fetch_one(fault_server.url("/gz"))
-    assert result.ok and result.body == b"<p>zipped</p>" * 100
-    assert result.header("content-encoding") is None
-    assert result.header("x-original-content-encoding") == "gzip"
-    assert result.header("content-length") == str(len(result.body))
+    assert result.ok and result.body == page
+    # Headers are the server's, not renamed: the archive decides how to store them.
+    wire = gzip.compress(page)
+    assert result.header("content-encoding") == "gzip"
+    assert result.header("content-length") == str(len(wire))
+    final = result.exchanges[-1]
+    assert gzip.decompress(final.raw_body) == page and final.body == page
+    assert final.response_headers == result.headers and not final.truncated
 
 
 def test_wrong_charset_header_keeps_bytes_intact(fault_server: FaultServer) -> None:
@@ -186,10 +192,15 @@ def test_hang_up_and_garbage_are_retried_network_errors(fault_server: FaultServe
     # /hup went out on the connection robots.txt had used: a hang-up there is taken for a
     # keep-alive race and the request goes again at once on a fresh connection.
     assert hup.ok and hup.body == b"second time lucky" and fault_server.hits("/hup") == 2
+    assert hup.attempts == 1  # sent again at once, not a retry after backoff
+    assert [e.error is not None and e.error.startswith("network:") for e in hup.exchanges] == [
+        True,
+        False,
+    ]
     assert junk.error is not None and junk.error.startswith("network:")
     # On a fresh connection (no robots.txt before it) a hang-up is a failed attempt, retried.
     fault_server.route("/hup2", [Reply.hang_up(), Reply(body=b"ok")])
-    fresh = fetch_one(fault_server.url("/hup2"), replace(FAST, respect_robots=False))
+    fresh = fetch_one(fault_server.url("/hup2"), FAST.model_copy(update={"respect_robots": False}))
     assert fresh.ok and fresh.attempts == 2 and fault_server.hits("/hup2") == 2
     assert junk.attempts == FAST.max_retries + 1
 
@@ -415,9 +426,11 @@ def test_retry_after_pauses_the_whole_host(fault_server: FaultServer) -> None:
 
     async def go() -> list[FetchResult]:
         async with Fetcher(trust_env=False) as fetcher:
-            first = asyncio.create_task(fetcher.fetch(fault_server.url("/a"), "t", FAST))
+            first = asyncio.create_task(
+                fetcher.fetch(fault_server.url("/a"), "t", FAST, allow_private=True)
+            )
             await asyncio.sleep(0.3)  # /a has had its 429 by now
-            second = await fetcher.fetch(fault_server.url("/b"), "t", FAST)
+            second = await fetcher.fetch(fault_server.url("/b"), "t", FAST, allow_private=True)
             return [await first, second]
 
     a, b = asyncio.run(go())
@@ -472,10 +485,12 @@ def test_https_fetch_and_untrusted_certificate(self_signed: tuple[str, str]) -> 
         async def go() -> tuple[FetchResult, FetchResult, FetchResult]:
             trusted = ssl.create_default_context(cafile=cert)
             async with Fetcher(trust_env=False, verify=trusted) as trusting:
-                first = await trusting.fetch(srv.url("/s"), "t", FAST)
-                again = await trusting.fetch(srv.url("/s"), "t", FAST)  # reused TLS connection
+                first = await trusting.fetch(srv.url("/s"), "t", FAST, allow_private=True)
+                again = await trusting.fetch(
+                    srv.url("/s"), "t", FAST, allow_private=True
+                )  # reused TLS connection
             async with Fetcher(trust_env=False) as strict:
-                refused = await strict.fetch(srv.url("/s"), "t", FAST)
+                refused = await strict.fetch(srv.url("/s"), "t", FAST, allow_private=True)
             return first, again, refused
 
         first, again, refused = asyncio.run(go())
@@ -486,29 +501,76 @@ def test_https_fetch_and_untrusted_certificate(self_signed: tuple[str, str]) -> 
     assert refused.attempts == 1  # a bad certificate is not retried
 
 
+def test_https_through_a_connect_tunnel(self_signed: tuple[str, str]) -> None:
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with (
+        FaultServer("127.0.0.1", ssl_context=context) as srv,
+        ForwardProxy("127.0.0.9") as proxy,
+    ):
+        srv.route("/s", Reply(body=b"tunnelled"))
+
+        async def go() -> FetchResult:
+            trusted = ssl.create_default_context(cafile=cert)
+            async with Fetcher(trust_env=False, verify=trusted, proxy=proxy.url("")) as fetcher:
+                return await fetcher.fetch(srv.url("/s"), "t", FAST, allow_private=True)
+
+        result = asyncio.run(go())
+        assert result.ok and result.body == b"tunnelled"
+        assert [r.method for r in proxy.log.requests()] == ["CONNECT"]  # one tunnel, reused
+        assert srv.log.paths() == ["/robots.txt", "/s"]
+
+
 # -- connection pools and proxies --------------------------------------------------------------
 
 
-def test_idle_origin_pools_are_closed(fault_servers, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    from pipeline.capture.fetch import transport as transport_module
+def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    """Poll until `condition()` holds (the server sees a close a moment after the client)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
 
-    monkeypatch.setattr(transport_module, "SWEEP_EVERY_S", 0.0)
-    hosts = fault_servers(2, first=41)
+
+def test_idle_connections_are_capped(fault_servers) -> None:  # noqa: ANN001
+    hosts = fault_servers(5, first=41)
     for srv in hosts:
         srv.route("/p", Reply(body=b"x"))
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=2, keepalive_expiry=30)
 
-    async def go() -> tuple[int, int]:
-        async with Fetcher(trust_env=False) as fetcher:
-            pools = fetcher._pools._pools  # noqa: SLF001 (white-box check)
-            fetcher._pools._expiry_s = 0.1  # noqa: SLF001
-            await fetcher.fetch(hosts[0].url("/p"), "t", FAST)
-            during = len(pools)
-            await asyncio.sleep(0.2)
-            await fetcher.fetch(hosts[1].url("/p"), "t", FAST)
-            return during, len(pools)
+    async def go() -> tuple[list[bool], bool]:
+        async with Fetcher(trust_env=False, limits=limits) as fetcher:
+            results = [
+                await fetcher.fetch(srv.url("/p"), "t", FAST, allow_private=True) for srv in hosts
+            ]
+            capped = await asyncio.to_thread(
+                wait_until, lambda: sum(srv.connections_open for srv in hosts) <= 2
+            )
+            return [r.ok for r in results], capped
 
-    during, after = asyncio.run(go())
-    assert during == 1 and after == 1  # host 1's idle pool was closed when host 2 started
+    oks, capped = asyncio.run(go())
+    assert all(oks) and capped
+    # robots.txt and the page went over one kept-alive connection per host
+    assert [srv.connections_opened for srv in hosts] == [1] * 5
+
+
+def test_idle_connections_expire(fault_servers) -> None:  # noqa: ANN001
+    hosts = fault_servers(2, first=46)
+    for srv in hosts:
+        srv.route("/p", Reply(body=b"x"))
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=10, keepalive_expiry=0.1)
+
+    async def go() -> bool:
+        async with Fetcher(trust_env=False, limits=limits) as fetcher:
+            await fetcher.fetch(hosts[0].url("/p"), "t", FAST, allow_private=True)
+            await asyncio.sleep(0.3)
+            await fetcher.fetch(hosts[1].url("/p"), "t", FAST, allow_private=True)
+            # host 1's connection expired while idle and was closed when host 2 was fetched
+            return await asyncio.to_thread(wait_until, lambda: hosts[0].connections_open == 0)
+
+    assert asyncio.run(go())
+    assert hosts[0].connections_opened == 1
 
 
 def test_explicit_proxy_gets_absolute_form_requests(fault_server: FaultServer) -> None:
@@ -517,7 +579,7 @@ def test_explicit_proxy_gets_absolute_form_requests(fault_server: FaultServer) -
 
     async def go() -> FetchResult:
         async with Fetcher(trust_env=False, proxy=fault_server.url("")) as fetcher:
-            return await fetcher.fetch("http://news.invalid/story", "t", FAST)
+            return await fetcher.fetch("http://news.invalid/story", "t", FAST, allow_private=True)
 
     result = asyncio.run(go())
     assert result.ok and result.body == b"via proxy"
@@ -551,14 +613,16 @@ def test_cancelled_fetches_free_their_slots(
     async def go() -> list[FetchResult]:
         async with Fetcher(trust_env=False) as fetcher:
             tasks = [
-                asyncio.create_task(fetcher.fetch(fault_server.url(f"/s{i}"), "t", policy))
+                asyncio.create_task(
+                    fetcher.fetch(fault_server.url(f"/s{i}"), "t", policy, allow_private=True)
+                )
                 for i in range(6)
             ]
             await asyncio.sleep(0.3)  # /s0 done, /s1 in flight, the rest queued for the slot
             for task in tasks[2:5]:
                 task.cancel()
             done = await asyncio.gather(*tasks, return_exceptions=True)
-            host = fetcher._pacer._hosts["127.0.0.1"]  # noqa: SLF001 (white-box check)
+            host = fetcher._attempts.pacer._hosts["127.0.0.1"]  # noqa: SLF001 (white-box check)
             assert host.active == 0 and not host.waiters and not host.gate.locked()
             return [r for r in done if isinstance(r, FetchResult)]
 

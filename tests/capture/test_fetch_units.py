@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import random
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpcore
 import pytest
+from pydantic import ValidationError
 
 from pipeline.capture.fetch import FetchPolicy, Validators
+from pipeline.capture.fetch.address import BlockedAddress, VettedBackend, blocked_reason
 from pipeline.capture.fetch.decode import BodyTooLarge, BoundedDecoder, DecodeFailed
 from pipeline.capture.fetch.pacing import CircuitBreaker
 from pipeline.capture.fetch.retry import backoff_s, parse_retry_after
@@ -133,3 +137,118 @@ def test_validators_from_result() -> None:
         ("If-Modified-Since", "d"),
     ]
     assert Validators.from_result(FetchResult(url="u", source="s")) is None
+
+
+# -- the defaults table ------------------------------------------------------------------------
+
+
+def test_fetch_policy_is_the_one_table_settings_extends() -> None:
+    from pipeline.config import Settings
+
+    assert issubclass(Settings, FetchPolicy)  # declared once, inherited: no second copy
+    for name, mine in FetchPolicy.model_fields.items():
+        theirs = Settings.model_fields[name]
+        assert mine.default == theirs.default, name
+        assert mine.metadata == theirs.metadata, name  # ge/gt/le bounds
+    assert set(Settings.model_fields) - set(FetchPolicy.model_fields) == {
+        "refresh_after_h", "max_urls_per_run", "keep_pages", "site_aliases"}
+    assert Settings(delay_s=0).policy() == FetchPolicy(delay_s=0)
+    assert FetchPolicy().allow_private_addresses is False
+
+
+def test_fetch_policy_rejects_out_of_bounds_and_unknown_fields() -> None:
+    with pytest.raises(ValidationError, match="per_host_concurrency"):
+        FetchPolicy(per_host_concurrency=0)
+    with pytest.raises(ValidationError, match="delay_s"):
+        FetchPolicy(delay_s=-1)
+    with pytest.raises(ValidationError, match="extra"):
+        FetchPolicy(delay=1)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        FetchPolicy().delay_s = 3  # type: ignore[misc]  (frozen)
+
+
+@pytest.mark.parametrize(
+    ("agent", "message"),
+    [
+        ("bot/1.0\r\nX-Injected: 1", "one line of printable characters"),
+        ("bot/1.0\n", "one line of printable characters"),
+        ("Ωbot/1.0", "Latin-1"),
+        ("  ", "must not be empty"),
+        (" bot", "must not start or end with spaces"),
+    ],
+)
+def test_user_agent_must_be_a_header_value(agent: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        FetchPolicy(user_agent=agent)
+
+
+def test_user_agent_may_be_any_latin1_line() -> None:
+    assert FetchPolicy(user_agent="Bötli/2 (+mailto:a@b.c)").user_agent.startswith("Bötli")
+
+
+# -- addresses ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("fd00::1", "private"),
+        ("169.254.169.254", "link-local"),  # cloud metadata services
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("240.0.0.1", "reserved"),
+        ("100.64.0.1", "not globally routable"),  # carrier-grade NAT
+        ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped
+        ("2002:a9fe:a9fe::", "link-local"),  # 6to4 of 169.254.169.254
+        ("93.184.216.34", None),
+        ("2606:4700::1111", None),
+    ],
+)
+def test_blocked_reason(address: str, reason: str | None) -> None:
+    assert blocked_reason(address) == reason
+
+
+class _StandIn(httpcore.AsyncNetworkBackend):
+    """Stands in for the public internet: records where connections would go, makes none."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # noqa: ANN001, ANN201
+        self.attempts.append(host)
+        raise httpcore.ConnectError(f"{host} unreachable (stand-in)")
+
+
+def _connect(backend: VettedBackend, host: str) -> None:
+    asyncio.run(backend.connect_tcp(host, 80, timeout=1))
+
+
+def test_vetted_backend_refuses_any_private_answer_before_connecting() -> None:
+    async def rebinding(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "127.0.0.1"]
+
+    inner = _StandIn()
+    with pytest.raises(BlockedAddress, match="evil.example resolves to 127.0.0.1 .loopback."):
+        _connect(VettedBackend(rebinding, allow_private=False, inner=inner), "evil.example")
+    assert inner.attempts == []
+    with pytest.raises(BlockedAddress, match="169.254.169.254 .link-local."):
+        _connect(VettedBackend(rebinding, allow_private=False, inner=inner), "169.254.169.254")
+    assert inner.attempts == []
+
+
+def test_vetted_backend_connects_to_the_addresses_it_resolved_in_order() -> None:
+    async def two(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "93.184.216.35"]
+
+    inner = _StandIn()
+    with pytest.raises(httpcore.ConnectError):
+        _connect(VettedBackend(two, allow_private=True, inner=inner), "news.example")
+    assert inner.attempts == ["93.184.216.34", "93.184.216.35"]  # no second DNS lookup

@@ -1,8 +1,10 @@
-"""Robustness: whatever bytes or text come in, `extract` returns an Article or a Drop, quickly."""
+"""Robustness: whatever bytes or text come in, `extract` returns an Article or a Drop, and the
+extractor itself never fails on the way (the never-raise wrapper does not hide a failure here).
+
+Speed on such inputs is measured in bench/, not asserted here."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -11,11 +13,9 @@ from hypothesis import strategies as st
 from pipeline.extract import extract
 from pipeline.models import Article, Drop
 
-TIME_BOUND_S = 2.0
 FIXTURE = (
     Path(__file__).resolve().parents[2] / "fixtures" / "pages" / "en_harbour.html"
 ).read_text("utf-8")
-# load the models and the language identifier once, outside the timed calls
 extract(FIXTURE)
 extract(
     "A first line of text.\n\n" + "A sentence of plain words for the text model to read. " * 5,
@@ -53,16 +53,18 @@ TAGS = [
 ATTRS = ["class", "id", "role", "href", "style", "itemprop", "aria-label", "data-x"]
 
 
+# What `extract` returns when the code under it raised: a property test must see these as failures.
+FAILURE_DROPS = ("error:", "too-deep")
+
+
 def checked(content, **kwargs):
-    start = time.perf_counter()
     result = extract(content, **kwargs)
-    elapsed = time.perf_counter() - start
     assert isinstance(result, (Article, Drop)), result
     if isinstance(result, Drop):
         assert result.reason
+        assert not result.reason.startswith(FAILURE_DROPS), f"the extractor failed: {result.reason}"
     else:
         assert isinstance(result.body, str) and result.body
-    assert elapsed < TIME_BOUND_S, f"{elapsed:.2f}s"
     return result
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract.evaluate import load_fixtures, score_page
 from pipeline.extract import extract
+from pipeline.extract.evaluate import load_fixtures, score_page
 from pipeline.models import Article
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import article_html, query, run_cli, write_sources
-from conftest_fault import fault_servers  # noqa: F401  (fixture)
 from faultserver import FaultServers, Reply, conditional
+from helpers import article_html, query, run_cli, write_sources
 
 pytestmark = pytest.mark.timeout(240)
 

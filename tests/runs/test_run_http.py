@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import FAST_DEFAULTS, NewsSite, query, run_cli, write_sources
 from faultserver import Reply
+from helpers import FAST_DEFAULTS, NewsSite, query, run_cli, write_sources
 
 
 def _sources(tmp_path: Path, site: NewsSite, extra: str = "") -> Path:
@@ -44,7 +44,7 @@ def test_feed_sitemap_and_urls_land_articles(tmp_path: Path, db: Path, news_site
     fetches = dict(query(db, "SELECT url, status FROM fetches WHERE kind = 'article'"))
     assert fetches[news_site.url("/missing.html")] == 404
     captures = query(db, "SELECT kind, count(*) FROM captures GROUP BY 1 ORDER BY 1")
-    assert captures == [("article", 7), ("feed", 1), ("sitemap", 1)]
+    assert captures == [("article", 7), ("feed", 1), ("robots", 1), ("sitemap", 1)]
     warcs = list((db.parent / "captures").glob("*.warc.gz"))
     assert warcs and all(w.stat().st_size > 0 for w in warcs)
 
@@ -99,7 +99,8 @@ sources:
     summary = json.loads(result.stdout)
     assert summary["sources"]["broken"]["problems"], summary
     assert summary["sources"]["pdfs"]["articles"] == 1
-    assert summary["sources"]["pdfs"]["reasons"].get("skipped-content-type") == 1
+    # one front door, one name: the same reason as in rejects and in batch shards
+    assert summary["sources"]["pdfs"]["reasons"].get("unsupported-content-type") == 1
 
 
 def test_redirects_are_followed_and_recorded(tmp_path: Path, db: Path, news_site: NewsSite) -> None:
@@ -111,9 +112,9 @@ sources:
 """)
     result = run_cli("run", "--sources", str(sources), "--db", str(db))
     assert result.returncode == 0, result.stderr
-    (redirects,) = query(db, "SELECT redirects FROM fetches WHERE source = 'moved'")[0]
+    (redirects,) = query(db, "SELECT redirects FROM fetches WHERE source = 'moved' AND kind = 'article'")[0]
     assert json.loads(redirects)[0].startswith(news_site.url("/old/story"))
-    url, final_url = query(db, "SELECT url, final_url FROM captures WHERE source = 'moved'")[0]
+    url, final_url = query(db, "SELECT url, final_url FROM captures WHERE source = 'moved' AND kind = 'article'")[0]
     assert final_url == news_site.url("/a/2.html") and "/old/story" in url
     assert query(db, "SELECT url FROM articles")[0][0] == news_site.url("/a/2.html")
 
@@ -130,5 +131,5 @@ sources:
     assert result.returncode == 0, result.stderr
     errors = dict(query(db, "SELECT url, error FROM fetches WHERE source = 'big'"))
     assert errors[news_site.url("/huge.html")].startswith("too-large")
-    assert query(db, "SELECT url FROM captures WHERE source = 'big'") == [(news_site.url("/a/3.html"),)]
+    assert query(db, "SELECT url FROM captures WHERE source = 'big' AND kind = 'article'") == [(news_site.url("/a/3.html"),)]
     assert json.loads(result.stdout)["sources"]["big"]["articles"] == 1

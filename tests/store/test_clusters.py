@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from corpus_rows import clusters, edit, load, row, story
-from pipeline.store.clusters import DedupOptions, jaccard, shingles, similarity
+
+from pipeline.stages.dedup import DedupOptions, jaccard, shingles, similarity
 from pipeline.store.warehouse import Warehouse
 
 

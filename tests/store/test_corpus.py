@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from helpers import query
 from corpus_fixtures import build_corpus
+from helpers import query
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import SEEDS, query, run_cli, write_sources
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.errors import SearchUnavailableError
+from pipeline.store import fts
 from pipeline.store import search as S
+from pipeline.store.maintain import maintain_corpus
 from pipeline.store.search_index import refresh_index
 from pipeline.store.warehouse import Warehouse
 
@@ -72,13 +77,13 @@ def test_each_run_leaves_the_index_current(tmp_path: Path, db: Path) -> None:
 def test_missing_extension_is_a_clear_error_and_not_fatal_to_runs(
         tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def unavailable() -> Path:
-        raise S.SearchUnavailableError("full-text search needs the PyPI package duckdb-extension-fts")
+        raise SearchUnavailableError("full-text search needs the PyPI package duckdb-extension-fts")
 
-    monkeypatch.setattr(S, "extension_path", unavailable)
+    monkeypatch.setattr(fts, "extension_path", unavailable)
     warehouse = Warehouse(db)
     warehouse.migrate()
-    assert "unavailable" in warehouse.maintain_corpus()["search_index"]
-    with warehouse.connect(read_only=True) as con, pytest.raises(S.SearchUnavailableError,
+    assert "unavailable" in maintain_corpus(warehouse)["search_index"]
+    with warehouse.connect(read_only=True) as con, pytest.raises(SearchUnavailableError,
                                                                  match="duckdb-extension-fts"):
         S.search(con, "anything")
 
@@ -92,10 +97,10 @@ def test_search_before_any_index_says_how_to_build_one(db: Path) -> None:
 
 
 def test_the_extension_loads_from_the_package_file() -> None:
-    path = S.extension_path()
+    path = fts.extension_path()
     assert path.name == "fts.duckdb_extension" and f"v{duckdb.__version__}" in str(path)
     con = duckdb.connect()
-    S.load_fts(con)
+    fts.load_fts(con)
     assert con.execute("SELECT stem('deliveries', 'porter')").fetchone()[0] == "deliveri"
 
 
@@ -104,3 +109,35 @@ def test_pipeline_sql_can_call_the_index_macro(seeds_db: Path) -> None:
                      "AS s FROM articles) WHERE s IS NOT NULL", "--db", str(seeds_db), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] >= 2
+
+
+def test_snippet_of_a_body_with_100k_hits_finds_the_densest_window() -> None:
+    sparse = "Modi and a long filler sentence follows. "  # one hit per 41 characters
+    body = sparse * 60_000 + "Start-of-cluster " + "Modi " * 40 + sparse * 40_000
+    assert body.count("Modi") > 100_000
+    text = S.snippet(body, S.query_terms("Modi"))
+    assert "Start-of-cluster" in text and text.count("Modi") >= 25
+    assert text.startswith("…") and text.endswith("…")
+
+
+@given(st.lists(st.integers(0, 2_000), min_size=1, max_size=60, unique=True), st.integers(1, 300))
+def test_densest_window_is_the_first_start_with_the_most_hits(starts: list[int], width: int) -> None:
+    starts.sort()
+    counts = [sum(1 for t in starts if s <= t < s + width) for s in starts]
+    assert S.densest_window(starts, width) == starts[counts.index(max(counts))]
+
+
+@pytest.mark.slow
+def test_search_returns_a_body_with_100k_hits(db: Path) -> None:
+    Warehouse(db).migrate()
+    with Warehouse(db).connect() as con:
+        con.execute(
+            "INSERT INTO articles BY NAME SELECT 'big' AS id, 'https://example.org/big' AS url, "
+            "'s' AS source, 'Many hits' AS title, repeat('Modi met the press in Delhi. ', 100000) "
+            "|| 'Start-of-cluster ' || repeat('Modi ', 40) AS body, 700040 AS word_count, "
+            "'h' AS content_hash, 'c' AS capture_id, 'v' AS extractor_version, "
+            "now() AS extracted_at, '[]' AS removed")
+        refresh_index(con)
+    hits = S.search_db(db, "Modi")
+    assert [h.id for h in hits] == ["big"] and hits[0].url == "https://example.org/big"
+    assert "Start-of-cluster" in hits[0].snippet

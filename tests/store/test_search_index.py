@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from corpus_rows import VOCAB, load, row, story
+
 from pipeline.store import search as S
 from pipeline.store.search_index import refresh_index
 from pipeline.store.warehouse import Warehouse
@@ -30,7 +30,7 @@ def _macro(warehouse: Warehouse, query: str) -> list[tuple[str, float]]:
 
 def _same(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> bool:
     return [i for i, _ in a] == [i for i, _ in b] and all(
-        abs(x - y) < 1e-9 for (_, x), (_, y) in zip(a, b))
+        abs(x - y) < 1e-9 for (_, x), (_, y) in zip(a, b, strict=False))
 
 
 @pytest.fixture

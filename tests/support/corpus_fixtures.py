@@ -41,7 +41,7 @@ def syndicated_copies(directory: Path) -> list[Path]:
                       "Share this article: Facebook Twitter WhatsApp",
                       "Sign up for our morning newsletter", "(c) 2025 Frontier Post"])
     paths = [directory / "ledger.txt", directory / "awr.txt", directory / "frontier.txt"]
-    for path, text in zip(paths, (a, b, c)):
+    for path, text in zip(paths, (a, b, c), strict=False):
         path.write_text(text, encoding="utf-8")
     return paths
 

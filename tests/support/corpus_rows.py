@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from pipeline.store import rows as R
+from pipeline.stages.rows import ArticleRow, normalised_body_hash
 from pipeline.store.warehouse import Batch, Warehouse
 
 VOCAB = (
@@ -36,19 +36,19 @@ def edit(body: str, seed: int, rate: float = 0.03) -> str:
     return " ".join(words)
 
 
-def row(article_id: str, body: str, source: str = "synthetic", title: str | None = None) -> dict:
-    now = datetime.now(timezone.utc)
-    return {
-        "id": article_id, "url": f"https://example.org/{article_id}", "canonical_url": None,
-        "source": source, "title": title or f"Article {article_id}", "author": None,
-        "published": None, "language": "en", "description": None, "site_name": None,
-        "body": body, "word_count": len(body.split()),
-        "content_hash": R.normalised_body_hash(body), "capture_id": f"cap-{article_id}",
-        "extractor_version": "test", "extracted_at": now, "removed": "[]",
-    }
+def row(article_id: str, body: str, source: str = "synthetic", title: str | None = None) -> ArticleRow:
+    return ArticleRow(
+        id=article_id, url=f"https://example.org/{article_id}", canonical_url=None,
+        source=source, title=title or f"Article {article_id}", author=None,
+        published=None, language="en", description=None, site_name=None,
+        body=body, word_count=len(body.split()),
+        content_hash=normalised_body_hash(body), capture_id=f"cap-{article_id}",
+        extractor_version="test", extracted_at=datetime.now(UTC), removed="[]",
+        page_type="article",
+    )
 
 
-def load(warehouse: Warehouse, rows: list[dict]) -> None:
+def load(warehouse: Warehouse, rows: list[ArticleRow]) -> None:
     warehouse.load(Batch(articles=rows))
 
 

@@ -12,20 +12,25 @@ Use from any test:
 
 Pytest fixtures live in tests/conftest_fault.py (`from conftest_fault import fault_servers`).
 Timestamps are time.monotonic(), comparable with the client's clock in the same process.
+Each server also counts its TCP connections (`connections_opened`, `connections_open`).
 """
 
 from __future__ import annotations
 
 import gzip
+import http.client
+import selectors
+import socket
 import ssl
 import threading
 import time
+import urllib.parse
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["FaultServer", "FaultServers", "Reply", "RecordedRequest", "RequestLog"]
+__all__ = ["FaultServer", "FaultServers", "ForwardProxy", "Reply", "RecordedRequest", "RequestLog"]
 
 
 @dataclass(slots=True)
@@ -199,6 +204,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # silence stderr noise
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner.connection_changed(+1)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner.connection_changed(-1)
+
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         self._serve(send_body=True)
 
@@ -273,6 +288,8 @@ class FaultServer:
     Unknown paths get 404 (so robots.txt is "absent", i.e. everything allowed, by default).
     """
 
+    handler_class: type[BaseHTTPRequestHandler] = _Handler
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -286,13 +303,20 @@ class FaultServer:
         self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
         self.stopping = threading.Event()
-        self._server = _Server((host, 0), _Handler)
+        self._server = _Server((host, 0), self.handler_class)
         self._server.owner = self
         if ssl_context is not None:  # handshakes happen in the accepting thread: fine for tests
             self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
         self.port: int = self._server.server_address[1]
         self.host_port = f"{host}:{self.port}"
         self._thread: threading.Thread | None = None
+        self.connections_opened = 0  # TCP connections accepted so far
+        self.connections_open = 0  # of those, not yet closed
+
+    def connection_changed(self, delta: int) -> None:
+        with self._lock:
+            self.connections_open += delta
+            self.connections_opened += max(delta, 0)
 
     def url(self, path: str = "/") -> str:
         return f"{self.scheme}://{self.host_port}{path}"
@@ -362,3 +386,107 @@ class FaultServers:
     def __exit__(self, *exc_info: object) -> None:
         for server in self.servers:
             server.stop()
+
+
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
+
+
+class _ProxyHandler(_Handler):
+    """A forwarding proxy: absolute-form GETs are sent on to the origin, CONNECT is tunnelled."""
+
+    server: _Server
+
+    def _record(self) -> RecordedRequest:
+        owner = self.server.owner
+        rec = RecordedRequest(
+            host=owner.host_port,
+            method=self.command,
+            path=self.path,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            start=time.monotonic(),
+        )
+        owner.log.add(rec)
+        return rec
+
+    def _serve(self, send_body: bool) -> None:
+        rec = self._record()
+        try:
+            url = urllib.parse.urlsplit(self.path)
+            target = self.server.owner.upstream(url.hostname or "", url.port or 80)
+            if url.scheme != "http" or target is None:
+                rec.status = 502
+                self.send_error(502, "no route to that origin")
+                return
+            self._forward(url, target, rec)
+        finally:
+            rec.end = time.monotonic()
+
+    def _forward(
+        self, url: urllib.parse.SplitResult, target: tuple[str, int], rec: RecordedRequest
+    ) -> None:
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        upstream = http.client.HTTPConnection(*target, timeout=10)
+        try:
+            upstream.request(
+                self.command, url.path + (f"?{url.query}" if url.query else ""), headers=headers
+            )
+            response = upstream.getresponse()
+            body = response.read()
+        finally:
+            upstream.close()
+        rec.status = response.status
+        self.send_response(response.status, response.reason)
+        for key, value in response.getheaders():
+            if key.lower() not in _HOP_BY_HOP | {"content-length"}:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_CONNECT(self) -> None:  # noqa: N802
+        rec = self._record()
+        host, _, port = self.path.rpartition(":")
+        target = self.server.owner.upstream(host.strip("[]"), int(port or 443))
+        if target is None:
+            rec.status = 502
+            self.send_error(502, "no route to that origin")
+            return
+        with socket.create_connection(target, timeout=10) as upstream:
+            rec.status = 200
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self._relay(upstream)
+        rec.end = time.monotonic()
+        self.close_connection = True
+
+    def _relay(self, upstream: socket.socket) -> None:
+        client = self.connection
+        with selectors.DefaultSelector() as sel:
+            sel.register(client, selectors.EVENT_READ, upstream)
+            sel.register(upstream, selectors.EVENT_READ, client)
+            while not self.server.owner.stopping.is_set():
+                for key, _ in sel.select(timeout=0.05):
+                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    if not data:
+                        return
+                    key.data.sendall(data)
+
+
+class ForwardProxy(FaultServer):
+    """An HTTP proxy on a loopback address: `upstreams` maps a host name to the server that
+    plays it (the public internet, mocked); loopback IP literals are reached directly, any
+    other origin gets 502. Every request it receives is in `log` (absolute-form paths)."""
+
+    handler_class = _ProxyHandler
+
+    def __init__(self, host: str = "127.0.0.1", upstreams: dict[str, FaultServer] | None = None):
+        super().__init__(host)
+        self.upstreams = dict(upstreams or {})
+
+    def upstream(self, host: str, port: int) -> tuple[str, int] | None:
+        server = self.upstreams.get(host.lower())
+        if server is not None:
+            return server.host, server.port
+        if host.startswith("127."):
+            return host, port
+        return None

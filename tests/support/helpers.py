@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 from faultserver import FaultServer, Reply
@@ -108,7 +108,47 @@ defaults:
 """
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+@dataclass(slots=True)
+class Ran:
+    """What a command did: its exit code and its two streams (as subprocess.run reports them)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180,
+            env: dict[str, str] | None = None) -> Ran:
+    """The real command line (`pipeline.cli.entry`, exit codes and error handling included), run in
+    this process: no interpreter start-up per call. Extraction runs in this process too
+    (PIPELINE_WORKERS=0) unless `env` says otherwise; `run_cli_process` is the child-process
+    variant, for the tests that prove the installed command as cron runs it."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    runner = CliRunner()
+    previous = Path.cwd()
+    os.chdir(cwd or REPO)
+    try:
+        result = runner.invoke(main, list(args), env={"PIPELINE_WORKERS": "0", "COLUMNS": "200",
+                                                      **(env or {})}, catch_exceptions=True)
+    finally:
+        os.chdir(previous)
+    code = result.exit_code
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        from pipeline.cli import error_exit
+
+        code, message = error_exit(result.exception)
+        if message is None:
+            raise result.exception
+        stderr += message
+    return Ran(code, result.stdout, stderr)
+
+
+def run_cli_process(*args: str, cwd: Path | None = None,
+                    timeout: float = 180) -> subprocess.CompletedProcess:
     """The real command line, in a child process, as cron would run it."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     return subprocess.run(

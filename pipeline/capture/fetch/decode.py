@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import zlib
 
+from pipeline.errors import BodyTooLarge, DecodeFailed
+
 # Decoded/encoded ratio above which an oversized body is called a bomb rather than just large.
 BOMB_RATIO = 100
-
-
-class BodyTooLarge(Exception):
-    """The body passed max_bytes; `bomb` tells a decompression bomb from a plain large body."""
-
-    def __init__(self, detail: str, bomb: bool = False) -> None:
-        super().__init__(detail)
-        self.bomb = bomb
-
-
-class DecodeFailed(Exception):
-    """The body could not be decoded (unsupported or corrupt Content-Encoding)."""
 
 
 class _Identity:
@@ -65,6 +55,16 @@ class _Zlib:
             raise DecodeFailed(f"corrupt compressed body: {exc}") from exc
 
 
+def _codings(content_encoding: str | None) -> list[str]:
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    return [c for c in codings if c != "identity"]
+
+
+def is_encoded(content_encoding: str | None) -> bool:
+    """Whether a Content-Encoding header value asks for any decoding at all."""
+    return bool(_codings(content_encoding))
+
+
 def accept_encoding() -> str:
     """The encodings we can decode under a cap (brotli has no bounded streaming API here)."""
     return "gzip, deflate"
@@ -74,8 +74,7 @@ class BoundedDecoder:
     """Feed raw chunks, get decoded bytes; raises BodyTooLarge past max_bytes of either side."""
 
     def __init__(self, content_encoding: str | None, max_bytes: int) -> None:
-        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
+        codings = _codings(content_encoding)
         if not codings:
             self._dec: _Identity | _Zlib = _Identity()
         elif len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
@@ -110,6 +109,10 @@ class BoundedDecoder:
         self._append(self._dec.decompress(chunk, self._room()))
         while self._dec.pending():
             self._append(self._dec.decompress(self._dec.pending(), self._room()))
+
+    def partial(self) -> bytes:
+        """What was decoded so far, at most max_bytes (after BodyTooLarge, the kept prefix)."""
+        return bytes(self._out[: self.max_bytes])
 
     def finish(self) -> bytes:
         self._append(self._dec.flush(self._room()))

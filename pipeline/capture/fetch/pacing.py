@@ -110,7 +110,7 @@ class Pacer:
 class _GateOpener:
     """Called when a request has been sent: the next start of the host is due delay_s later."""
 
-    __slots__ = ("_state", "_delay_s", "_clock", "_open")
+    __slots__ = ("_clock", "_delay_s", "_open", "_state")
 
     def __init__(self, state: _Host, delay_s: float, clock: Callable[[], float]) -> None:
         self._state, self._delay_s, self._clock, self._open = state, delay_s, clock, False

@@ -8,7 +8,7 @@ from protego import Protego
 
 from pipeline.models import FetchResult
 
-ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
+ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB (the rest is ignored)
 ROBOTS_MAX_REDIRECTS = 5  # RFC 9309: follow at least five
 
 
@@ -40,7 +40,8 @@ class RobotsRules:
 def rules_from_result(result: FetchResult) -> RobotsRules:
     """Turn the fetch of /robots.txt into rules.
 
-    2xx: parse. 4xx (incl. 401/403) or too many redirects: "unavailable", everything allowed.
+    2xx: parse (a robots.txt longer than ROBOTS_MAX_BYTES up to its last full line there).
+    4xx (incl. 401/403) or too many redirects: "unavailable", everything allowed.
     5xx: "unreachable", everything disallowed. Connect errors/timeouts: kept as `error`, so pages
     report the same error the host gave us instead of a misleading robots verdict.
     """
@@ -52,8 +53,12 @@ def rules_from_result(result: FetchResult) -> RobotsRules:
         return RobotsRules(error=f"{result.error} (fetching robots.txt)")
     status = result.status or 0
     if 200 <= status < 300:
-        text = result.body.decode("utf-8", errors="replace")
-        return RobotsRules(parser=Protego.parse(text), reason="robots.txt")
+        body, reason = result.body, "robots.txt"
+        if result.exchanges and result.exchanges[-1].truncated:
+            body = body[: body.rfind(b"\n") + 1]  # a cut line is no rule
+            reason = f"robots.txt (first {len(body)} bytes)"
+        text = body.decode("utf-8", errors="replace")
+        return RobotsRules(parser=Protego.parse(text), reason=reason)
     if 400 <= status < 500:
         return RobotsRules(reason=f"robots.txt {status}; treated as absent")
     return RobotsRules(disallow_all=True, reason=f"robots.txt returned {status}")

@@ -1,10 +1,11 @@
-"""HTTP/1.1 with one small connection pool per origin; idle pools are closed.
+"""httpx transports for the fetcher: direct ones per origin on the vetting backend, proxies per URL.
 
-Direct connections use the lean h11 client (h11client.py); proxied origins use httpcore's
-proxy pools. A shared pool for all hosts would scan every connection for every request, and
-httpx's Client and models cost more CPU per request than the HTTP itself. Pools idle past the
-keep-alive expiry are closed so a long run over thousands of hosts does not hold thousands of
-sockets.
+Direct connections go through httpx's AsyncHTTPTransport whose httpcore pool runs on
+VettedBackend, separately for fetches that may reach non-public addresses and those that may
+not, so a connection opened for a private source is never reused by a fetch that must not
+reach it. Proxied URLs use httpx's own proxy transport, one per proxy URL. Idle connections
+expire after `limits.keepalive_expiry` seconds and their number is capped, so a run over
+thousands of hosts does not pile up sockets.
 """
 
 from __future__ import annotations
@@ -13,164 +14,165 @@ import ssl
 import time
 import urllib.request
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpcore
 import httpx
 
-from pipeline.capture.fetch.h11client import H11Pool, H11Response, header_text as _text
-from pipeline.capture.fetch.netbackend import REQUEST_SENT
+from pipeline.capture.fetch.address import Resolver, VettedBackend
 
+# max_keepalive_connections: idle origins kept (direct), idle connections kept (per proxy).
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=None, max_keepalive_connections=256, keepalive_expiry=10.0
+)
+KEEPALIVE_PER_ORIGIN = 4
 SWEEP_EVERY_S = 1.0
 
 
+class _VettedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport (request and response mapping, exception translation) over a pool on
+    our network backend."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits, backend: VettedBackend):
+        super().__init__(verify=ssl_context, limits=limits)
+        # httpx 0.28 takes no network backend (encode/httpx#3749 adds one): the pool is the one
+        # httpx builds, with ours. A test of blocked addresses fails if this stops working.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
 @dataclass(slots=True)
-class _Pool:
-    pool: H11Pool | httpcore.AsyncHTTPProxy
+class _Origin:
+    transport: httpx.AsyncHTTPTransport
     active: int = 0
     last_used: float = 0.0
 
 
-async def _trace_sent(event: str, info: object) -> None:
-    if event == "http11.send_request_headers.complete":
-        sent = REQUEST_SENT.get()
-        if sent is not None:
-            sent()
+class Transports:
+    """Picks the transport for each request: the URL's proxy (explicit `proxy`, else with
+    `trust_env` the *_proxy / no_proxy environment variables), or a direct vetted one.
 
-
-class RawResponse:
-    """Status, headers and a streamed body; `aclose()` hands the connection back."""
-
-    __slots__ = ("status", "headers", "_response", "_pool")
-
-    def __init__(self, response: httpcore.Response | H11Response, pool: _Pool) -> None:
-        self.status: int = response.status
-        if isinstance(response, H11Response):
-            self.headers: list[tuple[str, str]] = response.headers
-        else:
-            self.headers = [(_text(k), _text(v)) for k, v in response.headers]
-        self._response = response
-        self._pool: _Pool | None = pool
-
-    def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
-
-    def aiter_raw(self) -> AsyncIterator[bytes]:
-        if isinstance(self._response, H11Response):
-            return self._response.aiter_raw()
-        return self._response.aiter_stream()
-
-    async def aclose(self) -> None:
-        try:
-            await self._response.aclose()
-        finally:
-            if self._pool is not None:
-                self._pool.active -= 1
-                self._pool.last_used = time.monotonic()
-                self._pool = None
-
-
-class OriginPools:
-    """Routes each request to its origin's own pool (created on first use).
-
-    Proxies: an explicit `proxy`, else (with `trust_env`) the standard *_proxy / no_proxy
-    environment variables, decided per origin. Raises httpcore's exceptions.
+    Direct connections get one small transport per origin and address permission: httpcore's
+    pool scans all its connections (and asks each idle one whether its socket is readable) for
+    every request, which costs milliseconds per request in one pool over hundreds of hosts.
+    Idle origins are closed after `limits.keepalive_expiry`, and beyond
+    `limits.max_keepalive_connections` idle origins the least recently used go first.
     """
 
     def __init__(
         self,
         *,
-        keepalive_per_origin: int = 4,
-        keepalive_expiry_s: float = 10.0,
+        resolver: Resolver,
+        limits: httpx.Limits = DEFAULT_LIMITS,
         trust_env: bool = True,
         proxy: str | None = None,
         verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self._ssl: ssl.SSLContext = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
-        self._keepalive = keepalive_per_origin
-        self._expiry_s = keepalive_expiry_s
-        self._trust_env = trust_env
+        self._ssl = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
+        self._expiry_s = limits.keepalive_expiry
+        self._max_idle = limits.max_keepalive_connections
+        self._origin_limits = httpx.Limits(
+            max_connections=None,  # in-flight requests are capped by the Pacer
+            max_keepalive_connections=KEEPALIVE_PER_ORIGIN,
+            keepalive_expiry=limits.keepalive_expiry,
+        )
+        self._proxy_limits = limits
+        self._resolver = resolver
         self._proxy = proxy
-        self._pools: dict[tuple[bytes, bytes, int | None], _Pool] = {}
+        self._env = urllib.request.getproxies() if trust_env and proxy is None else {}
+        self._backends: dict[bool, VettedBackend] = {}
+        self._origins: dict[tuple[bool, bytes, bytes, int | None], _Origin] = {}
+        self._proxied: dict[str, httpx.AsyncHTTPTransport] = {}
+        self._route: dict[tuple[str, str], str | None] = {}
         self._last_sweep = time.monotonic()
 
-    def _proxy_for(self, url: httpx.URL) -> str | None:
-        if self._proxy is not None or not self._trust_env:
+    def proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy URL this request goes through, or None for a direct connection."""
+        if self._proxy is not None:
             return self._proxy
-        proxies = urllib.request.getproxies()
-        proxy = proxies.get(url.scheme) or proxies.get("all")
-        if proxy and urllib.request.proxy_bypass(url.host):
+        if not self._env:
             return None
-        return proxy
+        key = (url.scheme, url.host)
+        if key not in self._route:
+            proxy = self._env.get(url.scheme) or self._env.get("all")
+            if proxy and urllib.request.proxy_bypass(url.host):
+                proxy = None
+            self._route[key] = proxy
+        return self._route[key]
 
-    def _pool(self, url: httpx.URL) -> _Pool:
-        key = (url.raw_scheme, url.raw_host, url.port)
-        pool = self._pools.get(key)
-        if pool is None:
-            proxy = self._proxy_for(url)
-            if proxy is None:
-                port = url.port or (443 if url.scheme == "https" else 80)
-                pool = _Pool(
-                    H11Pool(
-                        url.raw_scheme, url.host, port, self._ssl, self._keepalive, self._expiry_s
-                    )
-                )
-            else:
-                pool = _Pool(
-                    httpcore.AsyncHTTPProxy(
-                        proxy_url=proxy,
-                        ssl_context=self._ssl,
-                        max_connections=None,  # in-flight requests are capped by the Pacer
-                        max_keepalive_connections=self._keepalive,
-                        keepalive_expiry=self._expiry_s,
-                    )
-                )
-            self._pools[key] = pool
-        return pool
-
-    async def request(
-        self, url: httpx.URL, headers: list[tuple[bytes, bytes]], timeouts: dict[str, float | None]
-    ) -> RawResponse:
-        """Send a GET; the caller must `aclose()` the response."""
+    @asynccontextmanager
+    async def transport(
+        self, url: httpx.URL, allow_private: bool
+    ) -> AsyncIterator[httpx.AsyncHTTPTransport]:
+        """The transport for `url`, held (not swept) until the block ends."""
+        proxy = self.proxy_for(url)
+        if proxy is not None:
+            yield self._proxy_transport(proxy)
+            return
         now = time.monotonic()
-        if now - self._last_sweep > SWEEP_EVERY_S:
-            self._last_sweep = now
-            await self._sweep(now)
-        pool = self._pool(url)
-        pool.active += 1
-        pool.last_used = now
+        key = (allow_private, url.raw_scheme, url.raw_host, url.port)
+        origin = self._origins.get(key)
+        if origin is None or now - self._last_sweep > SWEEP_EVERY_S:
+            await self._sweep(now, room=origin is None)
+            origin = self._origins.get(key)
+        if origin is None:
+            origin = self._origins[key] = _Origin(self._direct(allow_private), last_used=now)
+        origin.active += 1
         try:
-            if isinstance(pool.pool, H11Pool):
-                response: httpcore.Response | H11Response = await pool.pool.request(
-                    url.raw_path, headers, timeouts
-                )
-            else:  # httpcore's backend: learn about the send from its trace events
-                extensions: dict[str, Any] = {"timeout": timeouts, "trace": _trace_sent}
-                target = httpcore.URL(
-                    scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-                )
-                request = httpcore.Request(b"GET", target, headers=headers, extensions=extensions)
-                response = await pool.pool.handle_async_request(request)
-        except BaseException:
-            pool.active -= 1
-            raise
-        return RawResponse(response, pool)
+            yield origin.transport
+        finally:
+            origin.active -= 1
+            origin.last_used = time.monotonic()
 
-    async def _sweep(self, now: float) -> None:
-        idle = [
-            key
-            for key, pool in self._pools.items()
-            if pool.active == 0 and now - pool.last_used > self._expiry_s
-        ]
-        for key in idle:
-            await self._pools.pop(key).pool.aclose()
+    def peer(self, stream: httpcore.AsyncNetworkStream | None) -> str | None:
+        """The address a response's connection went to (a proxy's, when proxied)."""
+        if stream is None:
+            return None
+        for backend in self._backends.values():
+            address = backend.peers.get(stream)
+            if address is not None:
+                return address
+        peer = stream.get_extra_info("server_addr")
+        return str(peer[0]) if isinstance(peer, tuple) and peer else None
+
+    def _direct(self, allow_private: bool) -> httpx.AsyncHTTPTransport:
+        backend = self._backends.get(allow_private)
+        if backend is None:
+            backend = self._backends[allow_private] = VettedBackend(self._resolver, allow_private)
+        return _VettedTransport(self._ssl, self._origin_limits, backend)
+
+    def _proxy_transport(self, proxy: str) -> httpx.AsyncHTTPTransport:
+        transport = self._proxied.get(proxy)
+        if transport is None:
+            transport = self._proxied[proxy] = httpx.AsyncHTTPTransport(
+                verify=self._ssl, limits=self._proxy_limits, proxy=proxy
+            )
+        return transport
+
+    async def _sweep(self, now: float, room: bool = False) -> None:
+        """Close origins idle past the keep-alive expiry, then the oldest idle beyond the cap
+        (less one when `room` is made for a new origin, which will be idle after its request)."""
+        self._last_sweep = now
+        idle = sorted(
+            (origin.last_used, key) for key, origin in self._origins.items() if not origin.active
+        )
+        expiry = self._expiry_s
+        stale = [key for used, key in idle if expiry is not None and now - used > expiry]
+        fresh = [key for used, key in idle if expiry is None or now - used <= expiry]
+        keep = None if self._max_idle is None else max(self._max_idle - room, 0)
+        if keep is not None and len(fresh) > keep:
+            stale += fresh[: len(fresh) - keep]
+        for key in stale:
+            await self._origins.pop(key).transport.aclose()
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.pool.aclose()
+        transports = [o.transport for o in self._origins.values()] + list(self._proxied.values())
+        self._origins, self._proxied = {}, {}
+        for transport in transports:
+            await transport.aclose()

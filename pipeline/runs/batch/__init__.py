@@ -4,9 +4,9 @@ One input file -> one articles shard + one rejects shard + a completion marker (
 a rerun skips finished inputs. `pipeline load` attaches the shards to the warehouse.
 """
 
-from pipeline.runs.batch.errors import BatchError, EngineUnavailable
+from pipeline.errors import BatchError, EngineUnavailable
 from pipeline.runs.batch.job import BatchOptions, BatchSummary, expand_inputs, run_batch
-from pipeline.runs.batch.load import LoadSummary, attach_views, import_shards
+from pipeline.runs.batch.load import attach_views, import_shards
 from pipeline.runs.batch.shard import ARTICLE_SHARD_SCHEMA, REJECT_SHARD_SCHEMA, ShardResult
 
 __all__ = [
@@ -16,7 +16,6 @@ __all__ = [
     "BatchOptions",
     "BatchSummary",
     "EngineUnavailable",
-    "LoadSummary",
     "ShardResult",
     "attach_views",
     "expand_inputs",

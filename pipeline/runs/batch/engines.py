@@ -8,19 +8,21 @@ others.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
+from pipeline.errors import EngineUnavailable
 from pipeline.runs.batch.shard import ShardOptions, ShardResult, process_input
+from pipeline.stages.pool import TaskFailed, WorkerPool
 
 ENGINES = ("local", "ray")
 OnResult = Callable[[ShardResult], None]
 OnFailure = Callable[[str, str], None]
+TICK_S = 0.5  # how often the driver looks at the workers' progress while it waits
 
 
 @dataclass(slots=True, frozen=True)
@@ -48,27 +50,32 @@ def run_local(
     engine: EngineOptions,
     on_result: OnResult,
     on_failure: OnFailure,
+    on_tick: Callable[[], None] | None = None,
 ) -> None:
-    """A process pool; `spawn` so no thread state (progress bars, logging) is forked."""
-    context = multiprocessing.get_context("spawn")
+    """The one process pool (`pipeline.stages.pool`), one input per task, in completion order."""
     workers = engine.workers or default_workers()
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_die_with_parent
-    ) as pool:
-        pending: dict[Future, str] = {}
+    with WorkerPool(_process_task, workers=workers, initializer=_die_with_parent) as pool:
+        pending: dict[Future[ShardResult], str] = {}
         queue = list(reversed(inputs))
         # A bounded window: submitting 10,000 files at once would only queue pickles.
         while queue or pending:
             while queue and len(pending) < 2 * workers:
                 location = queue.pop()
-                pending[pool.submit(process_input, location, out, options)] = location
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                pending[pool.submit((location, out, options))] = location
+            done, _ = wait(pending, timeout=TICK_S, return_when=FIRST_COMPLETED)
+            if not done and on_tick:
+                on_tick()
             for future in done:
                 location = pending.pop(future)
-                try:
-                    on_result(future.result())
-                except Exception as exc:
-                    on_failure(location, f"{type(exc).__name__}: {exc}")
+                outcome = pool.outcome(future)
+                if isinstance(outcome, TaskFailed):
+                    on_failure(location, outcome.reason)
+                else:
+                    on_result(outcome)
+
+
+def _process_task(task: tuple[str, str, ShardOptions]) -> ShardResult:
+    return process_input(*task)
 
 
 def run_ray(
@@ -78,6 +85,7 @@ def run_ray(
     engine: EngineOptions,
     on_result: OnResult,
     on_failure: OnFailure,
+    on_tick: Callable[[], None] | None = None,
 ) -> None:
     """One Ray task per input (1 CPU each); joins a running Ray or the cluster at `ray_address`,
     else starts a local one with `workers` CPUs and shuts it down afterwards."""
@@ -97,7 +105,9 @@ def run_ray(
             while queue and len(pending) < window:
                 location = queue.pop()
                 pending[task.remote(location, out, options)] = location
-            done, _ = ray.wait(list(pending), num_returns=1)
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=TICK_S)
+            if not done and on_tick:
+                on_tick()
             for ref in done:
                 location = pending.pop(ref)
                 try:
@@ -126,8 +136,6 @@ def default_workers() -> int:
 
 
 def import_ray():
-    from pipeline.runs.batch.errors import EngineUnavailable
-
     try:
         import ray
     except ImportError as exc:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+from pipeline.capture.files import expand
+from pipeline.errors import BatchError
 from pipeline.runs.batch import engines
-from pipeline.runs.batch.errors import BatchError
 from pipeline.runs.batch.layout import Layout, canonical_input, is_uri, shard_name
 from pipeline.runs.batch.shard import ShardOptions, ShardResult
 from pipeline.stages.extract import version
+from pipeline.stages.stats import Stats
 
 _WARC_GLOBS = ("*.warc", "*.warc.gz")
 
@@ -33,6 +36,8 @@ class BatchOptions:
 
 @dataclass(slots=True)
 class BatchSummary:
+    """A batch job: its inputs, and the Stats summed over the shards that finished."""
+
     batch_id: str
     out: str
     engine: str
@@ -40,15 +45,17 @@ class BatchSummary:
     inputs: int = 0
     skipped: int = 0  # already finished by an earlier run
     done: int = 0
-    records: int = 0
-    articles: int = 0
-    rejects: int = 0
-    errors: int = 0
-    torn: int = 0
     seconds: float = 0.0
+    stats: Stats = field(default_factory=Stats)
     failed: dict[str, str] = field(default_factory=dict)  # input -> message
-    reasons: Counter = field(default_factory=Counter)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)  # worker -> MB
+
+    records = property(lambda self: self.stats["records"])
+    articles = property(lambda self: self.stats["articles"])
+    rejects = property(lambda self: self.stats["rejects"])
+    errors = property(lambda self: self.stats["errors"])
+    torn = property(lambda self: self.stats["torn"])
+    reasons = property(lambda self: self.stats.reasons)
 
     @property
     def records_per_s(self) -> float:
@@ -56,33 +63,18 @@ class BatchSummary:
 
     def add(self, result: ShardResult) -> None:
         self.done += 1
-        self.records += result.records
-        self.articles += result.articles
-        self.rejects += result.rejects
-        self.errors += result.errors
-        self.torn += int(result.torn)
-        self.reasons.update(result.reasons)
+        self.stats.merge(result.stats)
         worker_peak = self.peak_rss_mb.get(result.worker, 0.0)
         self.peak_rss_mb[result.worker] = max(worker_peak, result.peak_rss_mb)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
-            "batch_id": self.batch_id,
-            "out": self.out,
-            "engine": self.engine,
-            "workers": self.workers,
-            "inputs": self.inputs,
-            "skipped": self.skipped,
-            "done": self.done,
-            "failed": dict(self.failed),
-            "records": self.records,
-            "articles": self.articles,
-            "rejects": self.rejects,
-            "errors": self.errors,
-            "torn": self.torn,
-            "seconds": round(self.seconds, 3),
-            "records_per_s": round(self.records_per_s, 1),
-            "reasons": dict(self.reasons),
+            "batch_id": self.batch_id, "out": self.out, "engine": self.engine,
+            "workers": self.workers, "inputs": self.inputs, "skipped": self.skipped,
+            "done": self.done, "failed": dict(self.failed),
+            **{k: self.stats[k] for k in ("records", "articles", "rejects", "errors", "torn")},
+            "seconds": round(self.seconds, 3), "records_per_s": round(self.records_per_s, 1),
+            "reasons": dict(self.stats.reasons),
             "peak_rss_mb": {k: round(v, 1) for k, v in self.peak_rss_mb.items()},
         }
 
@@ -94,16 +86,12 @@ def expand_inputs(inputs: list[str]) -> list[str]:
         if is_uri(item):
             found.append(item)
         elif os.path.isdir(item):
-            matches = {
-                p
-                for pattern in _WARC_GLOBS
-                for p in glob.glob(os.path.join(item, "**", pattern), recursive=True)
-            }
-            if not matches:
+            in_dir = sorted({str(p) for p in expand([f"**/{g}" for g in _WARC_GLOBS], Path(item))[0]})
+            if not in_dir:
                 raise BatchError(f"{item}: no .warc / .warc.gz files in this directory")
-            found.extend(sorted(matches))
+            found.extend(in_dir)
         elif any(ch in item for ch in "*?["):
-            matches = sorted(glob.glob(item, recursive=True))
+            matches = [str(p) for p in expand([item], Path.cwd())[0]]
             if not matches:
                 raise BatchError(f"{item}: the pattern matches no file")
             found.extend(matches)
@@ -125,6 +113,7 @@ def run_batch(
     options: BatchOptions,
     on_progress: Callable[[ShardResult | None], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
+    on_records: Callable[[int], None] | None = None,
 ) -> BatchSummary:
     """Extract every input not yet finished under `out`; one shard per input."""
     if options.engine not in (*engines.ENGINES, "inline"):
@@ -155,6 +144,8 @@ def run_batch(
         summary.add(result)
         if on_progress:
             on_progress(result)
+        if on_records:
+            on_records(summary.records + layout.records_in_progress())
 
     def on_failure(location: str, message: str) -> None:
         summary.failed[location] = message
@@ -164,7 +155,12 @@ def run_batch(
     started = time.monotonic()
     if todo:
         engine = engines.EngineOptions(workers, options.ray_address, options.ray_ship_code)
-        _dispatch(options.engine, todo, out, shard_options, engine, on_result, on_failure)
+        def on_tick() -> None:  # records read by the workers on unfinished inputs, as they go
+            if on_records:
+                on_records(summary.records + layout.records_in_progress())
+
+        _dispatch(options.engine, todo, out, shard_options, engine, on_result, on_failure,
+                  on_tick)
         # Temporaries of attempts that died and were retried (Ray retries lost workers).
         layout.remove_stale_tmp({shard_name(f) for f in todo})
     summary.seconds = time.monotonic() - started
@@ -177,12 +173,13 @@ def _dispatch(
     out: str,
     shard_options: ShardOptions,
     engine: engines.EngineOptions,
-    on_result,
-    on_failure,
+    on_result: engines.OnResult,
+    on_failure: engines.OnFailure,
+    on_tick: Callable[[], None],
 ) -> None:
     if name == "inline":
         engines.run_inline(todo, out, shard_options, on_result, on_failure)
     elif name == "local":
-        engines.run_local(todo, out, shard_options, engine, on_result, on_failure)
+        engines.run_local(todo, out, shard_options, engine, on_result, on_failure, on_tick)
     else:
-        engines.run_ray(todo, out, shard_options, engine, on_result, on_failure)
+        engines.run_ray(todo, out, shard_options, engine, on_result, on_failure, on_tick)

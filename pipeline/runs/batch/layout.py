@@ -16,12 +16,14 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow.fs as pafs
 
 ARTICLES = "articles"
 REJECTS = "rejects"
 DONE = "done"
+PROGRESS = ".progress"
 _SUFFIX = re.compile(r"\.warc(\.gz)?$", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -79,6 +81,22 @@ class Layout:
     def marker(self, name: str) -> str:
         return f"{self.root}/{DONE}/{name}"
 
+    def progress_file(self, name: str) -> str:
+        """Records read so far by the worker on this input (local outputs only; removed at the end)."""
+        return f"{self.root}/{PROGRESS}/{name}"
+
+    def records_in_progress(self) -> int:
+        """Records read so far by the workers on inputs not finished yet."""
+        if not self.is_local:
+            return 0
+        total = 0
+        for path in Path(self.root, PROGRESS).glob("*"):
+            try:
+                total += int(path.read_text() or 0)
+            except (OSError, ValueError):
+                continue
+        return total
+
     @staticmethod
     def tmp(final: str, token: str) -> str:
         # Hidden and not ending in .parquet, so no glob over the shards ever sees it.
@@ -86,7 +104,7 @@ class Layout:
         return f"{head}/.{tail}.tmp-{token}"
 
     def ensure_dirs(self) -> None:
-        for sub in (ARTICLES, REJECTS, DONE):
+        for sub in (ARTICLES, REJECTS, DONE, PROGRESS):
             self.fs.create_dir(f"{self.root}/{sub}", recursive=True)
 
     def finished(self) -> set[str]:

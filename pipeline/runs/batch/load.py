@@ -10,25 +10,25 @@ beside `articles`, not in it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
-from pipeline.runs.batch.errors import BatchError
+from pipeline.errors import BatchError
 from pipeline.runs.batch.layout import ARTICLES, REJECTS, Layout
-from pipeline.store import rows as R
-from pipeline.store.warehouse import Batch, Warehouse
+from pipeline.stages import compose
+from pipeline.stages.dedup import DedupOptions
+from pipeline.stages.rows import ArticleRow, RejectRow, Rows
+from pipeline.stages.signatures import DedupStage
+from pipeline.stages.stats import Stats
+from pipeline.store import schema as S
+from pipeline.store.loader import Loader
+from pipeline.store.maintain import maintain_corpus
+from pipeline.store.sql import scalar
+from pipeline.store.warehouse import Warehouse
 
 IMPORT_ROWS = 2000  # rows per transaction: bounded memory, few commits
-
-
-@dataclass(slots=True)
-class LoadSummary:
-    shards: int = 0
-    articles: int = 0
-    rejects: int = 0
-    mode: str = "import"
-    corpus: dict | None = None  # what the end-of-load maintenance did (dedup keys, search index)
 
 
 def finished_shards(out: str) -> list[str]:
@@ -40,48 +40,47 @@ def finished_shards(out: str) -> list[str]:
     return names
 
 
-def import_shards(
-    db_path, out: str, on_progress: Callable[[int], None] | None = None
-) -> LoadSummary:
-    """Upsert every finished shard into `articles` and `rejects`, ~IMPORT_ROWS rows a transaction."""
+def import_shards(db_path: Path, out: str, on_progress: Callable[[int], None] | None = None,
+                  dedup: DedupOptions | None = None) -> Stats:
+    """Upsert every finished shard into `articles` and `rejects`, ~IMPORT_ROWS rows a batch.
+
+        shard rows -> DedupStage -> Loader   (the cron job's last stages)
+    """
     layout = Layout.of(out)
     names = finished_shards(out)
-    warehouse = Warehouse(db_path)
+    warehouse = Warehouse(db_path, dedup=dedup)
     warehouse.migrate()
-    summary = LoadSummary()
-    batch = Batch()
-    for name in names:
-        for kind, path in (("articles", layout.articles(name)), ("rejects", layout.rejects(name))):
-            rows = getattr(batch, kind)
-            for chunk in _read_rows(layout, path, _COLUMNS[kind]):
-                rows.extend(chunk)
-                setattr(summary, kind, getattr(summary, kind) + len(chunk))
-                if len(batch) >= IMPORT_ROWS:
-                    warehouse.load(batch)
-                    batch = Batch()
-                    rows = getattr(batch, kind)
-        summary.shards += 1
-        if on_progress:
-            on_progress(1)
-    warehouse.load(batch)
+    stats = Stats()
+
+    def shard_rows() -> Iterator[Rows]:
+        for name in names:
+            for record in _records(layout, layout.articles(name), S.ARTICLE_SCHEMA.names):
+                stats.add("articles")
+                yield Rows(source=record["source"], article=S.from_record(ArticleRow, record))
+            for record in _records(layout, layout.rejects(name), S.REJECT_SCHEMA.names):
+                stats.add("rejects")
+                yield Rows(source=record["source"], reject=S.from_record(RejectRow, record))
+            stats.add("shards")
+            if on_progress:
+                on_progress(1)
+
+    stream = compose(shard_rows(), DedupStage(warehouse.dedup))
+    Loader(warehouse, batch_size=IMPORT_ROWS, flush_interval_s=float("inf")).consume(stream)
     # As at the end of a run: the search index follows the new rows, stale dedup keys go.
-    summary.corpus = warehouse.maintain_corpus()
-    return summary
+    maintain_corpus(warehouse)
+    return stats
 
 
-# The warehouse tables' columns only; provenance stays in the shard.
-_COLUMNS = {"articles": R.ARTICLE_SCHEMA.names, "rejects": R.REJECT_SCHEMA.names}
-
-
-def _read_rows(layout: Layout, path: str, columns: list[str]) -> Iterator[list[dict]]:
+def _records(layout: Layout, path: str, columns: list[str]) -> Iterator[dict[str, Any]]:
+    """The shard's rows (only the warehouse columns; provenance stays in the shard)."""
     with layout.fs.open_input_file(path) as fh:
-        for record_batch in pq.ParquetFile(fh).iter_batches(
-            batch_size=IMPORT_ROWS, columns=columns
-        ):
-            yield record_batch.to_pylist()
+        parquet = pq.ParquetFile(fh)
+        present = [c for c in columns if c in parquet.schema_arrow.names]
+        for record_batch in parquet.iter_batches(batch_size=IMPORT_ROWS, columns=present):
+            yield from record_batch.to_pylist()
 
 
-def attach_views(db_path, out: str) -> LoadSummary:
+def attach_views(db_path: Path, out: str) -> Stats:
     """(Re)create `batch_articles` and `batch_rejects` as views over the shard files."""
     layout = Layout.of(out)
     if not layout.is_local:
@@ -89,11 +88,12 @@ def attach_views(db_path, out: str) -> LoadSummary:
     names = finished_shards(out)
     warehouse = Warehouse(db_path)
     warehouse.migrate()
-    summary = LoadSummary(shards=len(names), mode="view")
+    stats = Stats()
+    stats.add("shards", len(names))
     with warehouse.connect() as con:
         for view, sub in (("batch_articles", ARTICLES), ("batch_rejects", REJECTS)):
             pattern = f"{layout.root}/{sub}/*.parquet".replace("'", "''")
             con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{pattern}')")
-        summary.articles = con.execute("SELECT count(*) FROM batch_articles").fetchone()[0]
-        summary.rejects = con.execute("SELECT count(*) FROM batch_rejects").fetchone()[0]
-    return summary
+        for view, name in (("batch_articles", "articles"), ("batch_rejects", "rejects")):
+            stats.add(name, scalar(con, f"SELECT count(*) FROM {view}"))
+    return stats
