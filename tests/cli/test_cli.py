@@ -84,3 +84,26 @@ def test_sql_and_stats(tmp_path: Path, db: Path) -> None:
     assert bad.returncode == 1 and "query failed" in bad.stderr
     stats = run_cli("stats", "--db", str(db), "--json")
     assert json.loads(stats.stdout)["tables"]["articles"] == 5
+
+
+def test_extract_fetches_urls_politely_and_reads_stdin(fault_server) -> None:
+    from click.testing import CliRunner
+    from faultserver import Reply
+    from helpers import article_html
+
+    fault_server.route("/robots.txt", Reply(body="User-agent: *\nDisallow: /private/\n",
+                                            content_type="text/plain"))
+    fault_server.route("/a/1.html", Reply(body=article_html(1)))
+    fault_server.route("/private/2.html", Reply(body=article_html(2)))
+    result = run_cli("extract", fault_server.url("/a/1.html"), fault_server.url("/private/2.html"),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["title"].startswith("Story number 1") and first["page_type"] == "article"
+    assert second["drop"].startswith("fetch: robots-disallowed")
+    assert "/private/2.html" not in fault_server.log.paths()  # robots.txt was honoured
+    assert fault_server.log.paths().count("/robots.txt") == 1
+
+    piped = CliRunner().invoke(main, ["extract", "-", "--format", "markdown"],
+                               input=article_html(3))
+    assert piped.exit_code == 0 and piped.stdout.startswith("# Story number 3")
