@@ -161,7 +161,7 @@ def test_503_then_200_is_retried_with_backoff(fault_server: FaultServer) -> None
     assert result.ok and result.body == b"fine" and result.attempts == 3
     gaps = fault_server.log.start_gaps(path="/f")
     # backoff base 0.05 s, doubling, equal jitter: waits in [0.025, 0.05] then [0.05, 0.1]
-    assert gaps[0] >= 0.025 and gaps[1] >= 0.05 and sum(gaps) < 1.0
+    assert gaps[0] >= 0.025 and gaps[1] >= 0.05  # (the waits' upper bounds: test_fetch_units)
 
 
 def test_persistent_503_stops_after_max_retries(fault_server: FaultServer) -> None:
@@ -374,15 +374,12 @@ def test_per_host_concurrency_from_server_log(fault_servers) -> None:  # noqa: A
         for i in range(8):
             srv.route(f"/p{i}", Reply(body=b"x", delay_s=0.1))
     urls = [srv.url(f"/p{i}") for i in range(8) for srv in hosts]
-    started = time.monotonic()
     results = fetch_all(urls, FetchPolicy(per_host_concurrency=2, delay_s=0))
-    elapsed = time.monotonic() - started
     assert all(r.ok for r in results)
     for srv in hosts:
         assert hosts.log.max_concurrency(srv.host_port) == 2  # used, never exceeded
-    # Hosts run in parallel: 8 pages at 2 per host take ~4 x 0.1 s, not 3 x that.
+    # Hosts run in parallel: at some moment all three hosts had both their slots busy.
     assert hosts.log.max_concurrency() == 6
-    assert elapsed < 1.0, elapsed
 
 
 def test_per_host_delay_from_server_log(fault_servers) -> None:  # noqa: ANN001
@@ -392,10 +389,9 @@ def test_per_host_delay_from_server_log(fault_servers) -> None:  # noqa: ANN001
             srv.route(f"/p{i}", Reply(body=b"x", delay_s=0.02))
     policy = FetchPolicy(per_host_concurrency=2, delay_s=0.15)
     urls = [srv.url(f"/p{i}") for i in range(8) for srv in hosts]
-    started = time.monotonic()
     results = fetch_all(urls, policy)
-    elapsed = time.monotonic() - started
     assert all(r.ok for r in results)
+    firsts, seconds = [], []
     for srv in hosts:
         pages = [r for r in hosts.log.requests(srv.host_port) if r.path != "/robots.txt"]
         assert len(pages) == 8
@@ -405,8 +401,10 @@ def test_per_host_delay_from_server_log(fault_servers) -> None:  # noqa: ANN001
         gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
         assert min(gaps) >= 0.15 - 0.03, gaps
         assert sum(gaps) >= 7 * 0.15 - 0.03  # on average, not faster at all
-    # Hosts are paced independently: ~8 x 0.15 s in all, not 3 x that.
-    assert elapsed < 2.5, elapsed
+        firsts.append(starts[0])
+        seconds.append(starts[2])  # the third start waits for the host's delay (2 in flight)
+    # Hosts are paced independently: every host started before any host had to wait its delay.
+    assert max(firsts) < min(seconds)
 
 
 def test_global_concurrency_cap(fault_servers) -> None:  # noqa: ANN001
