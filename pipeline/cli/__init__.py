@@ -13,13 +13,13 @@ from rich.markup import escape
 from pipeline import __version__
 from pipeline.cli.batch import batch_command, load_command
 from pipeline.cli.common import err
+from pipeline.cli.evaluate import eval_command
 from pipeline.cli.exits import EXIT_ERROR, EXIT_LOCKED, exit_code_for
 from pipeline.cli.extract import extract_command
 from pipeline.cli.query import export_command, search_command, sql_command, stats_command
 from pipeline.cli.review import review_command
 from pipeline.cli.run import reextract_command, run_command
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.extract.evaluate import eval_command
 
 
 def _setup_logging(verbose: int, log_file: Path | None) -> None:

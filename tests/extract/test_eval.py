@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipeline.cli.evaluate import eval_command
 from pipeline.extract.evaluate import (
-    eval_command,
     evaluate,
     f1,
     line_errors,
