@@ -199,3 +199,12 @@ def test_the_sitemap_cap_is_reported_when_it_bites(tmp_path, db, fault_server, m
     summary = _run(sources, db)["sources"]["many"]
     assert summary["articles"] == 2  # the index and two children were read, three left
     assert any("more than 3 sitemaps; 3 not read this run" in p for p in summary["problems"])
+
+
+def test_deep_json_ld_does_not_drop_a_valid_article() -> None:
+    deep = '{"a":' * 900 + "1" + "}" * 900
+    story = "<p>" + "Officials said the harbour barrier would be finished by 2029. " * 8 + "</p>"
+    page = (f'<html><head><title>T</title><script type="application/ld+json">{deep}</script>'
+            f"</head><body><article><h1>T</h1>{story}{story}</article></body></html>")
+    result = extract_capture(_capture(page.encode()))
+    assert isinstance(result, Article) and "harbour barrier" in result.body
