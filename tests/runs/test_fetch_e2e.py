@@ -152,7 +152,7 @@ def test_two_runs_polite_incremental_and_conditional(tmp_path: Path, fault_serve
         + ["/story/2.html"]  # 2: 503, then 200
     )
     throttled, retried = hosts.log.requests(a.host_port, "/news/3.html")
-    assert throttled.end is not None and retried.start - throttled.end >= 0.95  # Retry-After: 1
+    assert throttled.replied is not None and retried.start - throttled.replied >= 0.95  # Retry-After: 1
     denied = query(db, "SELECT error FROM fetches WHERE url LIKE '%/private/%'")
     assert denied and all(e.startswith("robots-disallowed") for (e,) in denied)
     pages = query(

@@ -141,6 +141,10 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-cased names
     start: float  # time.monotonic() when the request head was read
     end: float | None = None  # when the response was finished (or the client hung up)
+    # Just before the first response byte: [start, replied] lies inside the client's own
+    # in-flight interval, so overlaps measured on it are real ones. `end` is not: the client may
+    # read the last byte and start its next request before this thread records `end`.
+    replied: float | None = None
     status: int | None = None
 
 
@@ -171,11 +175,16 @@ class RequestLog:
         return [r.path for r in self.requests(host)]
 
     def max_concurrency(self, host: str | None = None) -> int:
-        """Most requests in flight at once (per host when given), from start/end intervals."""
+        """Most requests in flight at once (per host when given).
+
+        Intervals run from the request head to the first response byte (`replied`, else `end`),
+        so thread scheduling on a busy machine cannot make sequential requests look concurrent.
+        """
         events = []
         for r in self.requests(host):
+            stop = r.replied if r.replied is not None else r.end
             events.append((r.start, 1))
-            events.append((r.end if r.end is not None else float("inf"), -1))
+            events.append((stop if stop is not None else float("inf"), -1))
         events.sort(key=lambda e: (e[0], e[1]))  # an end and a start at the same instant: end first
         peak = running = 0
         for _, delta in events:
@@ -235,6 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             rec.status = reply.status
             if reply.delay_s and owner.stopping.wait(reply.delay_s):
                 return
+            rec.replied = time.monotonic()
             self._write(reply, send_body)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
             self.close_connection = True
