@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.extract.blocks import Block, Page, hidden_html, html_blocks
-from pipeline.extract.features import label_kinds, page_features
+from pipeline.extract.features import block_features, label_kinds
 from pipeline.extract.metadata import Metadata, html_metadata
 from pipeline.extract.pagetype import page_vector
 from pipeline.models import Removed
@@ -23,6 +23,7 @@ class Prepared:
     X: np.ndarray
     pruned: list[Removed] = field(default_factory=list)
     md: Metadata = field(default_factory=Metadata)
+    lengths: list[float] | None = None  # each block's length in words (lang.word_length)
 
 
 def _prose(blocks: list[Block]) -> int:
@@ -56,7 +57,8 @@ def prepare(html: str, url: str | None = None) -> Prepared:
         page.pruned.extend(Removed(b.text, "overflow") for b in page.blocks[MAX_BLOCKS:])
         del page.blocks[MAX_BLOCKS:]
     label_kinds(page.blocks)
-    doc = Prepared(page.blocks, page_features(page.blocks, md.article_body), page.pruned, md)
+    X, lengths = block_features(page.blocks, md.article_body)
+    doc = Prepared(page.blocks, X, page.pruned, md, lengths)
     doc.X = with_page_columns(doc, url)
     return doc
 
@@ -77,5 +79,5 @@ def prepare_text(text: str) -> tuple[list[Block], np.ndarray]:
     """The dump's lines as blocks (at most MAX_LINES) and their features."""
     blocks = text_blocks(text)[:MAX_LINES]
     label_kinds(blocks)
-    doc = Prepared(blocks, page_features(blocks))
+    doc = Prepared(blocks, block_features(blocks)[0])
     return blocks, with_page_columns(doc)

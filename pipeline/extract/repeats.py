@@ -49,10 +49,11 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
         sources: Counter[int] = Counter()
         shared = 0
         for s in g:
-            others = owners[s] - {i}
-            if others:
+            holders = owners[s]  # holds i (only dropped texts leave, and each is seen once)
+            if len(holders) > 1:
                 shared += 1
-                sources.update(others)
+                sources.update(holders)
+        del sources[i]
         teaser = texts[i].rstrip().endswith(("...", "…"))
         if shared < (TEASER_COVERED if teaser else COVERED) * len(g):
             continue
