@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -150,6 +151,8 @@ class Page:
 
 def _names(node) -> str:
     attrs = node.attributes
+    if not attrs:
+        return ""
     parts = [attrs.get(a) or "" for a in ("class", "id", "role", "itemprop")]
     return " ".join(p for p in parts if p)
 
@@ -157,11 +160,15 @@ def _names(node) -> str:
 def _prune_reason(node, tag: str, names: str) -> str | None:
     if tag in PRUNE_TAGS:
         return PRUNE_TAGS[tag]
-    if names:
-        m = _PRUNE_NAME.search(names)
-        if m:
-            group = next(i for i, g in enumerate(m.groups()) if g)
-            return _PRUNE_REASONS[group]
+    return _name_prune_reason(names) if names else None
+
+
+@lru_cache(maxsize=8192)
+def _name_prune_reason(names: str) -> str | None:
+    m = _PRUNE_NAME.search(names)
+    if m:
+        group = next(i for i, g in enumerate(m.groups()) if g)
+        return _PRUNE_REASONS[group]
     return None
 
 

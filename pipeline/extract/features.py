@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -14,7 +15,7 @@ from pipeline.extract.lang import (
     CHARS_PER_WORD,
     StopDensity,
     is_spaceless,
-    page_language,
+    page_language_and_confidence,
     tokens,
     word_length,
 )
@@ -157,7 +158,9 @@ MAX_KIND_CHARS = 500
 
 def _shingles(text: str) -> set[str]:
     toks = [t.lower() for t in tokens(text)]
-    return {" ".join(toks[i : i + 3]) for i in range(max(1, len(toks) - 2))}
+    if len(toks) < 3:
+        return {" ".join(toks)}
+    return set(map(" ".join, zip(toks, toks[1:], toks[2:], strict=False)))
 
 
 def cover(text: str, reference: set[str]) -> float:
@@ -168,20 +171,28 @@ def cover(text: str, reference: set[str]) -> float:
     return len(own & reference) / len(own) if own else 0.0
 
 
+class Features(NamedTuple):
+    X: np.ndarray
+    lengths: list[float]  # each block's length in words (lang.word_length)
+    language: str  # the page language the stop words are from ('en' when unsure)
+    confidence: float  # py3langid's probability for it (0.0 when unsure)
+
+
 def page_features(blocks: list[Block], article_body: str | None = None) -> np.ndarray:
     """One row per block (after `label_kinds`); context (container, neighbours, repetition) is page-wide."""
-    return block_features(blocks, article_body)[0]
+    return block_features(blocks, article_body).X
 
 
-def block_features(
-    blocks: list[Block], article_body: str | None = None
-) -> tuple[np.ndarray, list[float]]:
-    """`page_features` and every block's length in words (`lang.word_length`)."""
+def block_features(blocks: list[Block], article_body: str | None = None) -> Features:
+    """`page_features`, with what was measured on the way (lengths, language)."""
     n = len(blocks)
     X = np.zeros((n, N_FEATURES), dtype=np.float32)
     if n == 0:
-        return X, []
-    stop = StopDensity(page_language([b.text for b in blocks if len(b.text) >= 40]))
+        return Features(X, [], "en", 0.0)
+    language, confidence = page_language_and_confidence(
+        [b.text for b in blocks if len(b.text) >= 40]
+    )
+    stop = StopDensity(language)
     reference = _shingles(article_body) if article_body else set()
     measured = [measure(b.text) for b in blocks]
     lengths = [m[1] for m in measured]
@@ -248,7 +259,7 @@ def block_features(
         seen_chars += len(b.text)
     X[:, o : o + N_CONTEXT] = context
     _neighbour_features(blocks, X, main)
-    return X, lengths
+    return Features(X, lengths, language, confidence)
 
 
 def _held(blocks: list[Block], prose: list[bool]) -> tuple[Counter[int], int]:

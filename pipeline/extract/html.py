@@ -129,7 +129,7 @@ def assemble(doc: Prepared, keep: np.ndarray) -> Article | Drop:
         title=md.title,
         author=author,
         published=md.published,
-        language=detect_language(body) or md.language,
+        language=doc.language or detect_language(body) or md.language,
         description=md.description,
         site_name=md.site_name,
         canonical_url=md.canonical_url,

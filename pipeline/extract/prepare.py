@@ -15,6 +15,10 @@ from pipeline.models import Removed
 MAX_BLOCKS = 5000
 MAX_LINES = 5000
 HIDDEN_MIN_PROSE = 500  # less visible prose than this: look inside <noscript> and templates
+# py3langid this sure of the page's longest blocks: the article is taken to share their language
+# (one detection a page, not two; on the 2,432 HTML pages of the corpus 95% of pages are this
+# sure, and 2 of those get another language than a detection on their body would give)
+SURE_LANGUAGE = 0.99
 
 
 @dataclass(slots=True)
@@ -24,6 +28,7 @@ class Prepared:
     pruned: list[Removed] = field(default_factory=list)
     md: Metadata = field(default_factory=Metadata)
     lengths: list[float] | None = None  # each block's length in words (lang.word_length)
+    language: str | None = None  # the page's language when py3langid is sure of it
 
 
 def _prose(blocks: list[Block]) -> int:
@@ -57,8 +62,11 @@ def prepare(html: str, url: str | None = None) -> Prepared:
         page.pruned.extend(Removed(b.text, "overflow") for b in page.blocks[MAX_BLOCKS:])
         del page.blocks[MAX_BLOCKS:]
     label_kinds(page.blocks)
-    X, lengths = block_features(page.blocks, md.article_body)
-    doc = Prepared(page.blocks, X, page.pruned, md, lengths)
+    features = block_features(page.blocks, md.article_body)
+    sure = features.confidence >= SURE_LANGUAGE
+    doc = Prepared(
+        page.blocks, features.X, page.pruned, md, features.lengths, features.language if sure else None
+    )
     doc.X = with_page_columns(doc, url)
     return doc
 
@@ -79,5 +87,5 @@ def prepare_text(text: str) -> tuple[list[Block], np.ndarray]:
     """The dump's lines as blocks (at most MAX_LINES) and their features."""
     blocks = text_blocks(text)[:MAX_LINES]
     label_kinds(blocks)
-    doc = Prepared(blocks, block_features(blocks)[0])
+    doc = Prepared(blocks, block_features(blocks).X)
     return blocks, with_page_columns(doc)
