@@ -2,6 +2,7 @@
 
     uv run python bench/extract.py [--gold ../shared/bench/scrapinghub] [--json]
     uv run python bench/extract.py --lodo [--sample N] [--collections a,b] [--text] [--json]
+    uv run python bench/extract.py --speed [--rounds N] [--json]
 
 Every extractor gets the same decoded HTML; extractors alternate page by page (a rotating order)
 so that no one of them profits from warm caches or a quiet machine. Scores are the ScrapingHub
@@ -13,7 +14,10 @@ the shipped one (in-sample there). `--lodo`: the leave-one-collection-out table:
 collection scored by a model trained on the other ones (scripts/train_clutter.py), each
 validation-only collection by the shipped model, with trafilatura and readability-lxml on the
 same pages; then the page-type accuracy (scripts/train_pagetype.py, folds by site) and, with
-`--text`, text dumps of every page (three renderers) through the text path.
+`--text`, text dumps of every page (three renderers) through the text path. `--speed`: the
+shipped extractor and trafilatura alone on the ScrapingHub pages, alternated, N rounds: median
+ms/doc of each and their ratio (the speed target: ours at most 0.7x trafilatura's), and how often
+the trafilatura second opinion fires.
 """
 
 from __future__ import annotations
@@ -148,6 +152,37 @@ def run_scrapinghub(gold: Path) -> list[Score]:
             result, ms = _timed(extractors[name], html, page.url)
             scores[name].pages.append(score_page(page, result, ms))
     return sorted(scores.values(), key=lambda s: -s.f1)
+
+
+def run_speed(gold: Path, rounds: int) -> dict:
+    """Median ms/doc of the shipped extractor and of trafilatura on the same pages, alternated."""
+    from pipeline.extract import extract
+    from pipeline.extract.core import decode_input
+
+    fns = {
+        "ours": lambda h, u: extract(h, url=u, kind="html"),
+        "trafilatura": peers(everyone=False)["trafilatura, include_comments=False"],
+    }
+    pages = [(decode_input(p.content), p.url) for p in load_gold(gold)]
+    names = list(fns)
+    ms: dict[str, list[float]] = {n: [] for n in names}
+    fallbacks = 0
+    for round_ in range(rounds):
+        for k, (html, url) in enumerate(pages):
+            for name in names[(k + round_) % 2 :] + names[: (k + round_) % 2]:
+                result, t = _timed(fns[name], html, url)
+                ms[name].append(t)
+                if name == "ours" and round_ == 0:
+                    fallbacks += any(r.reason.startswith("fallback") for r in result.removed)
+    ours, traf = (statistics.median(ms[n]) for n in names)
+    return {
+        "pages": len(pages),
+        "rounds": rounds,
+        "ms/doc ours": round(ours, 2),
+        "ms/doc trafilatura": round(traf, 2),
+        "ratio": round(ours / traf, 3),
+        "fallback fired": f"{fallbacks} ({fallbacks / max(1, len(pages)):.1%})",
+    }
 
 
 # ---------------------------------------------------------------- leave one collection out
@@ -327,8 +362,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0, help="at most N pages per collection")
     parser.add_argument("--collections", default="", help="comma-separated collections to score")
     parser.add_argument("--text", action="store_true", help="with --lodo: text dumps too")
+    parser.add_argument("--speed", action="store_true", help="ours vs trafilatura, ms/doc")
+    parser.add_argument("--rounds", type=int, default=3, help="with --speed: passes over the pages")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.speed:
+        row = run_speed(args.gold, args.rounds)
+        _print(f"Speed on ScrapingHub ({row['pages']} pages x {row['rounds']})", [row], args.json)
+        return
     if not args.lodo:
         rows = [
             {

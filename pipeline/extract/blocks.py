@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -150,6 +151,8 @@ class Page:
 
 def _names(node) -> str:
     attrs = node.attributes
+    if not attrs:
+        return ""
     parts = [attrs.get(a) or "" for a in ("class", "id", "role", "itemprop")]
     return " ".join(p for p in parts if p)
 
@@ -157,23 +160,16 @@ def _names(node) -> str:
 def _prune_reason(node, tag: str, names: str) -> str | None:
     if tag in PRUNE_TAGS:
         return PRUNE_TAGS[tag]
-    if names:
-        m = _PRUNE_NAME.search(names)
-        if m:
-            group = next(i for i, g in enumerate(m.groups()) if g)
-            return _PRUNE_REASONS[group]
+    return _name_prune_reason(names) if names else None
+
+
+@lru_cache(maxsize=8192)
+def _name_prune_reason(names: str) -> str | None:
+    m = _PRUNE_NAME.search(names)
+    if m:
+        group = next(i for i, g in enumerate(m.groups()) if g)
+        return _PRUNE_REASONS[group]
     return None
-
-
-def _push_children(stack: list, node, state: tuple) -> None:
-    """Queue a node's children so they pop in document order (the walk is iterative: deep
-    markup must not hit Python's recursion limit)."""
-    children = []
-    child = node.child
-    while child is not None:
-        children.append(child)
-        child = child.next
-    stack.extend((child, state, False) for child in reversed(children))
 
 
 def html_blocks(html: str, prune: bool = True) -> tuple[Page, LexborHTMLParser]:
@@ -219,30 +215,38 @@ class _Walker:
             )
 
     def run(self, root) -> None:
-        # stack of (node, state); state: path, names, near-names list, ancestor ids, in_link, block tag, table
+        # stack of (node, state, leaving); state: path, names, near-names list, ancestor ids,
+        # in_link, block tag, table. A popped node queues its next sibling first, then (for a
+        # block) its end, then its first child: nodes pop in document order, ends after subtrees.
         stack: list[tuple[Any, tuple, bool]] = [
             (root, ((), frozenset(), (), (), False, "body", 0), False)
         ]
+        near_cache: dict[tuple, frozenset[str]] = {}
+        token_cache: dict[str, frozenset[str]] = {}
+        parts = self.parts
         while stack:
             node, state, leaving = stack.pop()
-            path, names, near, ancestors, in_link, block_tag, table = state
             if leaving:  # end of a block-level element
                 self.flush()
+                parts = self.parts
                 continue
+            if node is not root:
+                sibling = node.next
+                if sibling is not None:
+                    stack.append((sibling, state, False))
             tag = node.tag
             if tag == "-text":
                 text = node.text_content
                 if text:
-                    if not self.parts:
-                        self.context = (
-                            block_tag,
-                            path,
-                            names,
-                            frozenset(tok for toks in near for tok in toks),
-                            ancestors,
-                            table,
-                        )
-                    self.parts.append(text)
+                    path, names, near, ancestors, in_link, block_tag, table = state
+                    if not parts:
+                        near_names = near_cache.get(near)
+                        if near_names is None:
+                            near_names = near_cache[near] = frozenset(
+                                tok for toks in near for tok in toks
+                            )
+                        self.context = (block_tag, path, names, near_names, ancestors, table)
+                    parts.append(text)
                     if in_link:
                         self.link_chars += len(text.strip())
                 continue
@@ -250,7 +254,9 @@ class _Walker:
                 continue
             if tag == "br":
                 self.flush()
+                parts = self.parts
                 continue
+            path, names, near, ancestors, in_link, block_tag, table = state
             own = _names(node)
             if self.prune and len(path) > 1:
                 reason = _prune_reason(node, tag, own)
@@ -258,6 +264,7 @@ class _Walker:
                     text = _WS.sub(" ", node.text(separator=" ") or "").strip()
                     if tag in PRUNE_TAGS or len(text) <= PRUNE_MAX_CHARS:
                         self.flush()
+                        parts = self.parts
                         if text:
                             # position: the block index for now; html.py turns it into a paragraph index
                             self.page.pruned.append(Removed(text, reason, len(self.page.blocks)))
@@ -265,14 +272,21 @@ class _Walker:
             if (
                 len(path) >= MAX_DEPTH
             ):  # pathological nesting: deeper elements count as their ancestor
-                _push_children(stack, node, state)
+                child = node.child
+                if child is not None:
+                    stack.append((child, state, False))
                 continue
             is_block = tag in BLOCK_TAGS
-            if tag in CELL_TAGS and self.parts:
-                self.parts.append(" ")  # cells of a row read as separate words
-            own_tokens = (
-                frozenset(t for t in _TOKEN_SPLIT.split(own.lower()) if t) if own else frozenset()
-            )
+            if tag in CELL_TAGS and parts:
+                parts.append(" ")  # cells of a row read as separate words
+            if own:
+                own_tokens = token_cache.get(own)
+                if own_tokens is None:
+                    own_tokens = token_cache[own] = frozenset(
+                        t for t in _TOKEN_SPLIT.split(own.lower()) if t
+                    )
+            else:
+                own_tokens = frozenset()
             child_state = (
                 path + (tag,),
                 names | own_tokens if own_tokens else names,
@@ -284,8 +298,11 @@ class _Walker:
             )
             if is_block:
                 self.flush()
+                parts = self.parts
                 stack.append((node, state, True))
-            _push_children(stack, node, child_state)
+            child = node.child
+            if child is not None:
+                stack.append((child, child_state, False))
         self.flush()
 
 

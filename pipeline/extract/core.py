@@ -40,14 +40,19 @@ def looks_binary(data: bytes | str) -> bool:
     if not head:
         return False
     if isinstance(head, str):
-        odd = sum(1 for ch in head if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t\f"))
+        odd = len(_ODD_CHARS.findall(head))
         return odd > len(head) * BINARY_SHARE
     if head.startswith(_MAGIC):
         return True
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs by design
         return False
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls > len(head) * BINARY_SHARE
+
+
+# control characters but tab, newline, carriage return and form feed (and U+FFFD in text)
+_ODD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
 
 
 def body_chars(body: str) -> int:

@@ -12,10 +12,11 @@ def looks_unsure(doc: Prepared, keep: np.ndarray, proba: np.ndarray, body_chars:
     """Little text against the page's prose, or a classifier unsure of what it kept."""
     if d.fallback_share <= 0 and d.fallback_mean_proba <= 0:
         return False
+    lengths = getattr(doc, "lengths", None) or [word_length(b.text) for b in doc.blocks]
     prose = sum(
         len(b.text)
-        for b in doc.blocks
-        if word_length(b.text) >= 12 and b.link_chars < 0.3 * len(b.text)
+        for b, length in zip(doc.blocks, lengths, strict=True)
+        if length >= 12 and b.link_chars < 0.3 * len(b.text)
     )
     mean = float(proba[keep].mean()) if keep.any() else 0.0
     return body_chars < d.fallback_share * prose or mean < d.fallback_mean_proba

@@ -5,11 +5,20 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from typing import NamedTuple
 
 import numpy as np
 
 from pipeline.extract.blocks import HEADINGS, Block
-from pipeline.extract.lang import StopDensity, is_spaceless, page_language, tokens, word_length
+from pipeline.extract.lang import (
+    _NOSPACE,
+    CHARS_PER_WORD,
+    StopDensity,
+    is_spaceless,
+    page_language_and_confidence,
+    tokens,
+    word_length,
+)
 from pipeline.extract.rules import LISTING_HEADERS, clutter_kind
 
 _SENT_END = re.compile(r"[.!?…。！？][\"'”’»)]*(?:\s|$)")
@@ -63,30 +72,46 @@ N_FEATURES = N_OWN + 2 * N_NEIGHBOUR + 2
 _HEADING_COL = N_TEXT + len(KINDS)  # first tag column; h1..h4 follow p
 
 
-def _name_vector(names: frozenset[str], cache: dict, token_cache: dict) -> np.ndarray:
-    """Which NAME_WORDS occur inside any class/id token (per set of tokens, from per-token vectors)."""
-    vec = cache.get(names)
-    if vec is None:
-        vec = np.zeros(len(NAME_WORDS), dtype=np.float32)
-        for token in names:
-            tv = token_cache.get(token)
-            if tv is None:
-                tv = np.fromiter(
-                    (w in token for w in NAME_WORDS), dtype=np.float32, count=len(NAME_WORDS)
-                )
-                token_cache[token] = tv
-            np.maximum(vec, tv, out=vec)
-        cache[names] = vec
-    return vec
+# per class/id token: which NAME_WORDS it holds (pure, so shared by every page; bounded)
+_TOKEN_WORDS: dict[str, np.ndarray] = {}
+MAX_CACHED_TOKENS = 50_000
 
 
-def _text_features(text: str, link_chars: int, stop: StopDensity) -> list[float]:
-    words = tokens(text)
+def _token_words(token: str) -> np.ndarray:
+    tv = _TOKEN_WORDS.get(token)
+    if tv is None:
+        if len(_TOKEN_WORDS) >= MAX_CACHED_TOKENS:
+            _TOKEN_WORDS.clear()
+        tv = np.fromiter((w in token for w in NAME_WORDS), dtype=bool, count=len(NAME_WORDS))
+        _TOKEN_WORDS[token] = tv
+    return tv
+
+
+def _name_vector(names: frozenset[str]) -> np.ndarray:
+    """Which NAME_WORDS occur inside any class/id token."""
+    if not names:
+        return np.zeros(len(NAME_WORDS), dtype=bool)
+    return np.logical_or.reduce([_token_words(t) for t in names])
+
+
+def _name_columns(sets: list[frozenset[str]]) -> np.ndarray:
+    """The name vector of every block (one computation per distinct set of tokens)."""
+    index: dict[frozenset[str], int] = {}
+    rows = [index.setdefault(names, len(index)) for names in sets]
+    vectors = np.array([_name_vector(names) for names in index], dtype=np.float32)
+    return vectors[rows]
+
+
+def _text_features(
+    text: str, link_chars: int, stop: StopDensity, words: list[str], length: float, spaceless: int
+) -> list[float]:
+    """The block's own text measures (`words`, `length` and `spaceless` from `measure`)."""
     n_words = len(words) or 1
     n_chars = len(text) or 1
-    length = word_length(text)
     upper = sum(1 for w in words if w[0].isupper())
     stripped = text.rstrip()
+    short = length < 15
+    digits = len(_DIGIT.findall(text))
     return [
         math.log1p(len(text)),
         math.log1p(length),
@@ -95,21 +120,31 @@ def _text_features(text: str, link_chars: int, stop: StopDensity) -> list[float]
         len(_PUNCT.findall(text)) / n_chars * 10,
         float(bool(stripped) and stripped[-1] in '.!?…"”’»)。！？'),
         math.log1p(len(_SENT_END.findall(text))),
-        len(_DIGIT.findall(text)) / n_chars,
+        digits / n_chars,
         upper / n_words,
         float(text.isupper()),
         float(bool(_BYLINE.match(text))),
-        float(bool(_DATE.search(text)) and length < 15),
+        float(short and digits > 0 and bool(_DATE.search(text))),  # every date has a digit
         float("|" in text or "•" in text or "·" in text),
-        float(bool(_TIME_AGO.search(text)) and length < 15),
+        float(short and bool(_TIME_AGO.search(text))),
         float(length < 4),
         float(text.startswith(("“", '"', "‘", "'", "「"))),
         float(text.endswith((":", "："))),
         float("@" in text or "http" in text),
         float(stripped.endswith(("...", "…"))),  # teasers
-        float(bool(_PRICE.search(text))),
-        float(is_spaceless(text)),
+        float(digits > 0 and bool(_PRICE.search(text))),  # every price has a digit
+        float(spaceless > 0 and is_spaceless(text)),
     ]
+
+
+def measure(text: str) -> tuple[list[str], float, int]:
+    """A block's tokens, its length in words (`lang.word_length`) and its spaceless characters:
+    every spaceless character is a token of its own, so one pass finds all three."""
+    words = tokens(text)
+    if _NOSPACE.search(text) is None:
+        return words, float(len(words)), 0
+    spaceless = len(_NOSPACE.findall(text))
+    return words, len(words) - spaceless + spaceless / CHARS_PER_WORD, spaceless
 
 
 def label_kinds(blocks: list[Block]) -> None:
@@ -123,7 +158,9 @@ MAX_KIND_CHARS = 500
 
 def _shingles(text: str) -> set[str]:
     toks = [t.lower() for t in tokens(text)]
-    return {" ".join(toks[i : i + 3]) for i in range(max(1, len(toks) - 2))}
+    if len(toks) < 3:
+        return {" ".join(toks)}
+    return set(map(" ".join, zip(toks, toks[1:], toks[2:], strict=False)))
 
 
 def cover(text: str, reference: set[str]) -> float:
@@ -134,17 +171,34 @@ def cover(text: str, reference: set[str]) -> float:
     return len(own & reference) / len(own) if own else 0.0
 
 
+class Features(NamedTuple):
+    X: np.ndarray
+    lengths: list[float]  # each block's length in words (lang.word_length)
+    language: str  # the page language the stop words are from ('en' when unsure)
+    confidence: float  # py3langid's probability for it (0.0 when unsure)
+
+
 def page_features(blocks: list[Block], article_body: str | None = None) -> np.ndarray:
     """One row per block (after `label_kinds`); context (container, neighbours, repetition) is page-wide."""
+    return block_features(blocks, article_body).X
+
+
+def block_features(blocks: list[Block], article_body: str | None = None) -> Features:
+    """`page_features`, with what was measured on the way (lengths, language)."""
     n = len(blocks)
     X = np.zeros((n, N_FEATURES), dtype=np.float32)
     if n == 0:
-        return X
-    stop = StopDensity(page_language([b.text for b in blocks if len(b.text) >= 40]))
+        return Features(X, [], "en", 0.0)
+    language, confidence = page_language_and_confidence(
+        [b.text for b in blocks if len(b.text) >= 40]
+    )
+    stop = StopDensity(language)
     reference = _shingles(article_body) if article_body else set()
+    measured = [measure(b.text) for b in blocks]
+    lengths = [m[1] for m in measured]
     counts = Counter(b.text for b in blocks)
     total_chars = sum(len(b.text) for b in blocks) or 1
-    prose = [_is_prose(b) for b in blocks]
+    prose = [_is_prose(b, length) for b, length in zip(blocks, lengths, strict=True)]
     held, total_prose = _held(blocks, prose)
     main = _main_container(blocks, prose, held, total_prose)
     siblings = Counter(b.ancestors[-1] if b.ancestors else -1 for b in blocks)
@@ -154,48 +208,58 @@ def page_features(blocks: list[Block], article_body: str | None = None) -> np.nd
     window = np.convolve(prose_chars, np.ones(7), mode="same") / total_prose
     gaps = _prose_distance(prose)
     page = (math.log1p(n), total_prose / total_chars, float(bool(reference)))
-    name_cache: dict = {}
-    token_cache: dict = {}
-    seen_chars = 0
     k = N_TEXT
+    X[:, :N_TEXT] = [
+        _text_features(b.text, b.link_chars, stop, *m)
+        for b, m in zip(blocks, measured, strict=True)
+    ]
+    rows = np.arange(n)
+    kinds = [(i, KINDS.index(b.kind)) for i, b in enumerate(blocks) if b.kind]
+    if kinds:
+        at, col = zip(*kinds, strict=True)
+        X[list(at), [k + c for c in col]] = 1
+    o = k + len(KINDS)
+    X[rows, [o + _TAG_INDEX.get(_TAG_ALIAS.get(b.tag, b.tag), _TAG_INDEX["span"]) for b in blocks]] = 1
+    o += len(TAGS)
+    path_cols: dict[tuple[str, ...], list[int]] = {}
     for i, b in enumerate(blocks):
-        row = X[i]
-        row[:N_TEXT] = _text_features(b.text, b.link_chars, stop)
-        if b.kind:
-            row[k + KINDS.index(b.kind)] = 1
-        o = k + len(KINDS)
-        row[o + _TAG_INDEX.get(_TAG_ALIAS.get(b.tag, b.tag), _TAG_INDEX["span"])] = 1
-        o += len(TAGS)
-        path = b.path
-        for j, t in enumerate(PATH_TAGS):
-            if t in path:
-                row[o + j] = 1
-        o += len(PATH_TAGS)
-        row[o : o + len(NAME_WORDS)] = _name_vector(b.names, name_cache, token_cache)
-        o += len(NAME_WORDS)
-        row[o : o + len(NAME_WORDS)] = _name_vector(b.near_names, name_cache, token_cache)
-        o += len(NAME_WORDS)
+        cols = path_cols.get(b.path)
+        if cols is None:
+            cols = path_cols[b.path] = [o + j for j, t in enumerate(PATH_TAGS) if t in b.path]
+        if cols:
+            X[i, cols] = 1
+    o += len(PATH_TAGS)
+    X[:, o : o + len(NAME_WORDS)] = _name_columns([b.names for b in blocks])
+    o += len(NAME_WORDS)
+    X[:, o : o + len(NAME_WORDS)] = _name_columns([b.near_names for b in blocks])
+    o += len(NAME_WORDS)
+    context = []
+    seen_chars = 0
+    for i, b in enumerate(blocks):
         anc = b.ancestors
-        row[o : o + N_CONTEXT] = (
-            i / n,
-            seen_chars / total_chars,
-            float(main is not None and main in anc),
-            held.get(anc[-1], 0) / total_prose if anc else 0,
-            held.get(anc[-2], 0) / total_prose if len(anc) > 1 else 0,
-            held.get(anc[-3], 0) / total_prose if len(anc) > 2 else 0,
-            float(counts[b.text] > 1),
-            math.log1p(len(path)),
-            float(prose[i - 1]) if i > 0 else 0,
-            float(prose[i + 1]) if i + 1 < n else 0,
-            math.log1p(gaps[i]),
-            window[i],
-            math.log1p(siblings[anc[-1] if anc else -1]),
-            cover(b.text, reference),
-            *page,
+        context.append(
+            (
+                i / n,
+                seen_chars / total_chars,
+                float(main is not None and main in anc),
+                held.get(anc[-1], 0) / total_prose if anc else 0,
+                held.get(anc[-2], 0) / total_prose if len(anc) > 1 else 0,
+                held.get(anc[-3], 0) / total_prose if len(anc) > 2 else 0,
+                float(counts[b.text] > 1),
+                math.log1p(len(b.path)),
+                float(prose[i - 1]) if i > 0 else 0,
+                float(prose[i + 1]) if i + 1 < n else 0,
+                math.log1p(gaps[i]),
+                window[i],
+                math.log1p(siblings[anc[-1] if anc else -1]),
+                cover(b.text, reference),
+                *page,
+            )
         )
         seen_chars += len(b.text)
+    X[:, o : o + N_CONTEXT] = context
     _neighbour_features(blocks, X, main)
-    return X
+    return Features(X, lengths, language, confidence)
 
 
 def _held(blocks: list[Block], prose: list[bool]) -> tuple[Counter[int], int]:
@@ -280,10 +344,10 @@ LENGTH_COLUMN = 1  # log1p(length in words)
 COVER_COLUMN = N_OWN - 4  # share of the block inside JSON-LD articleBody
 
 
-def _is_prose(b: Block) -> bool:
+def _is_prose(b: Block, length: float | None = None) -> bool:
     text = b.text
     return (
-        word_length(text) >= 12
+        (word_length(text) if length is None else length) >= 12
         and b.link_chars < 0.3 * len(text)
         and bool(_SENT_END.search(text) or text.rstrip().endswith(("。", "！", "？")))
     )

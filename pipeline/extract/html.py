@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 from htmldate import find_date
@@ -29,25 +30,35 @@ def _reason(block: Block, listed: bool = False) -> str:
         return block.kind
     if listed:
         return "related"
-    names = block.near_names
-    for word, reason in (
-        ("comment", "comments"),
-        ("share", "share"),
-        ("social", "share"),
-        ("related", "related"),
-        ("author", "author-bio"),
-        ("bio", "author-bio"),
-        ("newsletter", "newsletter"),
-        ("footer", "legal"),
-        ("nav", "nav"),
-        ("menu", "nav"),
-        ("caption", "caption"),
-    ):
-        if any(word in n for n in names):
-            return reason
+    reason = _name_reason(block.near_names)
+    if reason:
+        return reason
     if block.link_chars > 0.5 * len(block.text):
         return "nav"
     return "chrome"
+
+
+_NAME_REASONS = (
+    ("comment", "comments"),
+    ("share", "share"),
+    ("social", "share"),
+    ("related", "related"),
+    ("author", "author-bio"),
+    ("bio", "author-bio"),
+    ("newsletter", "newsletter"),
+    ("footer", "legal"),
+    ("nav", "nav"),
+    ("menu", "nav"),
+    ("caption", "caption"),
+)
+
+
+@lru_cache(maxsize=4096)
+def _name_reason(names: frozenset[str]) -> str | None:
+    """The first reason whose word is inside one of the class/id tokens (tokens are [a-z0-9]+,
+    so a word found in the space-joined tokens is inside one of them)."""
+    joined = " ".join(names)
+    return next((reason for word, reason in _NAME_REASONS if word in joined), None)
 
 
 def _key(text: str) -> str:
@@ -118,7 +129,7 @@ def assemble(doc: Prepared, keep: np.ndarray) -> Article | Drop:
         title=md.title,
         author=author,
         published=md.published,
-        language=detect_language(body) or md.language,
+        language=doc.language or detect_language(body) or md.language,
         description=md.description,
         site_name=md.site_name,
         canonical_url=md.canonical_url,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.extract.langid import detect_language
+from pipeline.extract.langid import language_and_confidence
 
 # Scripts written without spaces between words: kana, CJK ideographs, Thai, Lao, Myanmar, Khmer.
 _NOSPACE_CHARS = (
@@ -60,6 +60,11 @@ def _stop_pattern(lang: str) -> re.Pattern[str]:
 
 def page_language(texts: list[str]) -> str:
     """The language of a page's longest blocks ('en' when unsure)."""
+    return page_language_and_confidence(texts)[0]
+
+
+def page_language_and_confidence(texts: list[str]) -> tuple[str, float]:
+    """`page_language(texts)` and py3langid's probability for it (0.0 when unsure: 'en')."""
     sample: list[str] = []
     size = 0
     for t in sorted(texts, key=len, reverse=True):
@@ -67,7 +72,8 @@ def page_language(texts: list[str]) -> str:
         size += len(t)
         if size >= SAMPLE_CHARS:
             break
-    return detect_language(" ".join(sample)) or "en"
+    lang, prob = language_and_confidence(" ".join(sample))
+    return lang or "en", prob
 
 
 class StopDensity:

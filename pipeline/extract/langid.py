@@ -16,8 +16,13 @@ def _identifier():
 
 def detect_language(text: str) -> str | None:
     """The most likely language of `text`, or None when too short or too unsure."""
+    return language_and_confidence(text)[0]
+
+
+def language_and_confidence(text: str) -> tuple[str | None, float]:
+    """`detect_language(text)` and py3langid's probability for it (0.0 when None)."""
     sample = text[:SAMPLE_CHARS]
     if len(sample.strip()) < 20:
-        return None
+        return None, 0.0
     lang, prob = _identifier().classify(sample)
-    return lang if prob >= 0.5 else None
+    return (lang, prob) if prob >= 0.5 else (None, 0.0)

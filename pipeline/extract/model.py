@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,17 @@ class TreeModel:
     value: np.ndarray
     depth: int
     decision: Decision = Decision()
+    # both children of node i: 2i (right) and 2i + 1 (left), one gather per level
+    children: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64), compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        if len(self.children) != 2 * len(self.left):
+            children = np.empty(2 * len(self.left), dtype=np.int64)
+            children[0::2] = self.right
+            children[1::2] = self.left
+            object.__setattr__(self, "children", children)
 
     @property
     def threshold_body(self) -> float:
@@ -68,16 +79,16 @@ class TreeModel:
         return 1.0 / (1.0 + np.exp(-self.raw(X)))
 
     def raw(self, X: np.ndarray) -> np.ndarray:
-        """The trees' summed score (log-odds) of each row."""
-        n = X.shape[0]
-        rows = np.arange(n)[:, None]
+        """The trees' summed score (log-odds) of each row (a row goes left where its feature
+        is <= the node's threshold; a leaf is its own child, so extra levels leave it there)."""
+        n, width = X.shape
+        flat = np.ascontiguousarray(X).ravel()
+        row_start = (np.arange(n) * width)[:, None]
+        children = self.children
         node = np.broadcast_to(self.roots, (n, len(self.roots)))
         for _ in range(self.depth):
-            goes_left = X[rows, self.feature[node]] <= self.threshold[node]
-            nxt = np.where(goes_left, self.left[node], self.right[node])
-            if np.array_equal(nxt, node):
-                break
-            node = nxt
+            left = flat[row_start + self.feature[node]] <= self.threshold[node]
+            node = children[2 * node + left]
         return self.baseline + self.value[node].sum(axis=1)
 
 

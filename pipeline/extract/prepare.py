@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.extract.blocks import Block, Page, hidden_html, html_blocks
-from pipeline.extract.features import label_kinds, page_features
+from pipeline.extract.features import block_features, label_kinds
 from pipeline.extract.metadata import Metadata, html_metadata
 from pipeline.extract.pagetype import page_vector
 from pipeline.models import Removed
@@ -15,6 +15,10 @@ from pipeline.models import Removed
 MAX_BLOCKS = 5000
 MAX_LINES = 5000
 HIDDEN_MIN_PROSE = 500  # less visible prose than this: look inside <noscript> and templates
+# py3langid this sure of the page's longest blocks: the article is taken to share their language
+# (one detection a page, not two; on the 2,432 HTML pages of the corpus 95% of pages are this
+# sure, and 2 of those get another language than a detection on their body would give)
+SURE_LANGUAGE = 0.99
 
 
 @dataclass(slots=True)
@@ -23,6 +27,8 @@ class Prepared:
     X: np.ndarray
     pruned: list[Removed] = field(default_factory=list)
     md: Metadata = field(default_factory=Metadata)
+    lengths: list[float] | None = None  # each block's length in words (lang.word_length)
+    language: str | None = None  # the page's language when py3langid is sure of it
 
 
 def _prose(blocks: list[Block]) -> int:
@@ -56,7 +62,11 @@ def prepare(html: str, url: str | None = None) -> Prepared:
         page.pruned.extend(Removed(b.text, "overflow") for b in page.blocks[MAX_BLOCKS:])
         del page.blocks[MAX_BLOCKS:]
     label_kinds(page.blocks)
-    doc = Prepared(page.blocks, page_features(page.blocks, md.article_body), page.pruned, md)
+    features = block_features(page.blocks, md.article_body)
+    sure = features.confidence >= SURE_LANGUAGE
+    doc = Prepared(
+        page.blocks, features.X, page.pruned, md, features.lengths, features.language if sure else None
+    )
     doc.X = with_page_columns(doc, url)
     return doc
 
@@ -77,5 +87,5 @@ def prepare_text(text: str) -> tuple[list[Block], np.ndarray]:
     """The dump's lines as blocks (at most MAX_LINES) and their features."""
     blocks = text_blocks(text)[:MAX_LINES]
     label_kinds(blocks)
-    doc = Prepared(blocks, page_features(blocks))
+    doc = Prepared(blocks, block_features(blocks).X)
     return blocks, with_page_columns(doc)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
+from itertools import chain
 
 _WORD = re.compile(r"\w+")
 COVERED = 0.8  # share of a block's shingles found in another kept block
@@ -18,7 +19,7 @@ FAR = (
 def _shingles(text: str) -> set[str]:
     # strings, not hash(): the result must not depend on PYTHONHASHSEED
     tokens = _WORD.findall(text.lower())
-    return {" ".join(tokens[i : i + 4]) for i in range(len(tokens) - 3)}
+    return set(map(" ".join, zip(tokens, tokens[1:], tokens[2:], tokens[3:], strict=False)))
 
 
 def _common_depth(a: tuple[int, ...], b: tuple[int, ...]) -> int:
@@ -37,10 +38,13 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
     together in the DOM (the same ingredient in three menus) are content and stay.
     """
     grams = [_shingles(t) for t in texts]
-    owners: dict[str, set[int]] = defaultdict(set)
+    # holders of every shingle that more than one text has (the others are never shared)
+    counts = Counter(chain.from_iterable(grams))
+    owners: dict[str, set[int]] = {}
     for i, g in enumerate(grams):
         for s in g:
-            owners[s].add(i)
+            if counts[s] > 1:
+                owners.setdefault(s, set()).add(i)
     dropped: set[int] = set()
     for i in sorted(range(len(texts)), key=lambda i: (len(texts[i]), -i)):
         g = grams[i]
@@ -48,11 +52,12 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
             continue
         sources: Counter[int] = Counter()
         shared = 0
-        for s in g:
-            others = owners[s] - {i}
-            if others:
+        for s in g & owners.keys():
+            holders = owners[s]  # holds i (only dropped texts leave, and each is seen once)
+            if len(holders) > 1:
                 shared += 1
-                sources.update(others)
+                sources.update(holders)
+        del sources[i]
         teaser = texts[i].rstrip().endswith(("...", "…"))
         if shared < (TEASER_COVERED if teaser else COVERED) * len(g):
             continue
@@ -64,6 +69,6 @@ def repeated(texts: list[str], ancestors: list[tuple[int, ...]]) -> set[int]:
             or len(ancestors[i]) - _common_depth(ancestors[i], ancestors[j]) >= FAR
         ):
             dropped.add(i)
-            for s in g:
+            for s in g & owners.keys():
                 owners[s].discard(i)
     return dropped
