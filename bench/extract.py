@@ -222,7 +222,7 @@ def _pick(corpus, sample: int, collections: set[str] | None) -> list[int]:
     return sorted(out)
 
 
-def _rescues(html: str, url: str | None, model) -> list[str]:
+def _rescues(html: str, url: str | None, model, kind: str) -> list[str]:
     """Which recall rescues change the body of a page (outside the timed call)."""
     from pipeline.extract.prepare import prepare
     from pipeline.extract.select import select
@@ -230,18 +230,23 @@ def _rescues(html: str, url: str | None, model) -> list[str]:
     doc = prepare(html, url)
     fired: list[str] = []
     if doc.blocks:
-        select(doc.blocks, doc.X, model.predict_proba(doc.X), model.decision, fired)
+        d = model.decision.for_type(kind)
+        select(doc.blocks, doc.X, model.predict_proba(doc.X), d, fired)
     return fired
 
 
 def run_lodo(corpus, sample: int, collections: set[str] | None) -> tuple[list[dict], dict]:
     from train_clutter import lodo_models
+    from train_pagetype import heldout_kinds
 
     from pipeline.extract.core import decode_input
     from pipeline.extract.html import extract_html
     from pipeline.extract.model import load_model
 
     decision = load_model().decision
+    # the page type (which picks the decision's per-type overrides) from a model that never saw
+    # the page's site (folds by site; the validation-only collections: the shipped page-type model)
+    kinds = heldout_kinds(corpus)
     models = {
         c: m.__class__(
             **{**{f: getattr(m, f) for f in m.__dataclass_fields__}, "decision": decision}
@@ -255,8 +260,11 @@ def run_lodo(corpus, sample: int, collections: set[str] | None) -> tuple[list[di
     for k, i in enumerate(_pick(corpus, sample, collections)):
         s = corpus.samples[i]
         html = decode_input(s.content())
+        kind = kinds.get(s.id, "article")
         fns = {
-            "ours": lambda h, u, m=models[s.collection]: extract_html(h, url=u, model=m),
+            "ours": lambda h, u, m=models[s.collection], k=kind: extract_html(
+                h, url=u, model=m, kind=k
+            ),
             "trafilatura": peer["trafilatura, include_comments=False"],
             "readability-lxml": peer["readability-lxml"],
         }
@@ -264,8 +272,10 @@ def run_lodo(corpus, sample: int, collections: set[str] | None) -> tuple[list[di
             result, ms = _timed(fns[name], html, s.url)
             p, r = precision_recall(s.gold, result.body)
             cells[s.collection][name].add(p, r, ms)
-        for reason in set(_rescues(html, s.url, models[s.collection])):
+        for reason in set(_rescues(html, s.url, models[s.collection], kind)):
             fired[reason] += 1
+        if kind != "article" and decision.for_type(kind).prefer_second_opinion:
+            fired[f"trafilatura first ({kind})"] += 1
     rows = []
     total = {n: Cell() for n in names}
     for c in sorted(cells):

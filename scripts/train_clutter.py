@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from clutter_data import CACHE, Cached, Sample, cached_pages, feature_version, load_samples  # noqa: E402
+from clutter_data import _path as _cache_path  # noqa: E402
 
 from pipeline.extract.evaluate import f1, shingles  # noqa: E402
 from pipeline.extract.features import LENGTH_COLUMN  # noqa: E402
@@ -128,7 +129,12 @@ class Corpus:
 
 
 def load_corpus(workers: int = 2, collections: set[str] | None = None) -> Corpus:
+    """The samples and their prepared pages (cached pages load faster in this process than
+    through a pool, which unpickles and pickles them again: 13 s against 400 s)."""
     samples = load_samples(collections)
+    version = feature_version()
+    if all(_cache_path(s, version).exists() for s in samples):
+        workers = 1
     return Corpus(samples, cached_pages(samples, workers))
 
 
@@ -249,30 +255,42 @@ def opinions(corpus: Corpus) -> dict[str, str]:
     return out
 
 
-def page_body(doc, proba, decision: Decision, opinion: str | None) -> str:
-    """The body extract_prepared gives (fallback included when `opinion` is given)."""
+def page_body(
+    doc, proba, decision: Decision, opinion: str | None, kind: str = "article"
+) -> str:
+    """The body extract_prepared gives a page of type `kind` (fallback included when `opinion`
+    is given)."""
     from pipeline.extract.fallback import better, looks_unsure
     from pipeline.extract.html import split_body
     from pipeline.extract.select import select
 
     if not doc.blocks:
         return ""
+    decision = decision.for_type(kind)
     keep = select(doc.blocks, doc.X, proba, decision)
     body = "\n\n".join(split_body(doc, keep)[0])
-    if opinion is not None and looks_unsure(doc, keep, proba, len(body), decision):
-        if better(body, opinion, decision):
+    if opinion is not None and (
+        decision.prefer_second_opinion or looks_unsure(doc, keep, proba, len(body), decision)
+    ):
+        if (opinion and decision.prefer_second_opinion) or better(body, opinion, decision):
             return opinion
     return body
 
 
 def score_html(
-    corpus: Corpus, probas, decision: Decision, texts: dict[str, str] | None = None
+    corpus: Corpus,
+    probas,
+    decision: Decision,
+    texts: dict[str, str] | None = None,
+    kinds: dict[str, str] | None = None,
 ) -> dict[str, Row]:
+    """The LODO rows; `kinds`: each page's held-out page type (train_pagetype.heldout_kinds)."""
     rows: dict[str, Row] = defaultdict(lambda: Row(""))
     for s, c, proba in zip(corpus.samples, corpus.pages, probas, strict=True):
         if c.html is None or s.collection == "fixtures":
             continue
-        body = page_body(c.html.doc, proba, decision, texts.get(s.id) if texts else None)
+        kind = kinds.get(s.id, "article") if kinds else "article"
+        body = page_body(c.html.doc, proba, decision, texts.get(s.id) if texts else None, kind)
         p, r = _pr(s, body)
         row = rows[s.collection]
         row.collection = s.collection
@@ -319,11 +337,11 @@ FALLBACK_GRID = {
 }
 
 
-def tune(corpus: Corpus, probas, texts=None, start=None, grid=None) -> Decision:
+def tune(corpus: Corpus, probas, texts=None, start=None, grid=None, kinds=None) -> Decision:
     """Coordinate search over GRID, one parameter at a time, by the LODO objective."""
     best = start or Decision()
     grid = grid or GRID
-    best_score = objective(score_html(corpus, probas, best, texts))
+    best_score = objective(score_html(corpus, probas, best, texts, kinds))
     print(f"decision {best.as_dict()} -> {best_score:.4f}", flush=True)
     for _ in range(TUNE_PASSES):
         changed = False
@@ -332,13 +350,48 @@ def tune(corpus: Corpus, probas, texts=None, start=None, grid=None) -> Decision:
                 cand = dataclasses.replace(best, **{name: v})
                 if cand == best:
                     continue
-                score = objective(score_html(corpus, probas, cand, texts))
+                score = objective(score_html(corpus, probas, cand, texts, kinds))
                 if score > best_score + 1e-4:
                     best, best_score, changed = cand, score, True
                     print(f"  {name}={v} -> {score:.4f}", flush=True)
         if not changed:
             break
     print(f"chosen decision {best.as_dict()} -> {best_score:.4f}")
+    return best
+
+
+# after the fallback: what to keep outside the story's container, captions and comments (1.0:
+# always cut), then per predicted page type (held-out types) an override of the decision, each
+# kept only when the LODO objective gains
+OUTSIDE_GRID = {
+    "outside_proba": (0.0, 0.5, 0.6, 0.7, 0.8),
+    "caption_proba": (0.0, 0.6, 0.8, 0.9, 1.0),
+    "comment_proba": (0.0, 0.8, 0.9, 1.0),
+    "threshold": (0.3, 0.35, 0.4, 0.45, 0.5),
+}
+TYPE_OPTIONS: tuple[dict, ...] = (
+    {"prefer_second_opinion": True},
+    {"outside_proba": 0.0},
+    {"threshold": 0.2},
+    {"threshold": 0.6},
+)
+
+
+def tune_types(corpus: Corpus, probas, texts, start: Decision, kinds: dict[str, str]) -> Decision:
+    """Per non-article page type, each override of TYPE_OPTIONS kept when the objective gains."""
+    from pipeline.extract.pagetype import PAGE_TYPES
+
+    best = start
+    best_score = objective(score_html(corpus, probas, best, texts, kinds))
+    for kind in PAGE_TYPES[1:]:
+        for option in TYPE_OPTIONS:
+            by_type = {**best.by_type, kind: {**best.by_type.get(kind, {}), **option}}
+            cand = dataclasses.replace(best, by_type=by_type)
+            score = objective(score_html(corpus, probas, cand, texts, kinds))
+            if score > best_score + 1e-4:
+                best, best_score = cand, score
+                print(f"  {kind}: {option} -> {score:.4f}", flush=True)
+    print(f"chosen per type {best.by_type} -> {best_score:.4f}")
     return best
 
 
@@ -364,6 +417,16 @@ def main() -> None:
     print_rows(
         "HTML with the trafilatura fallback, leave one collection out",
         score_html(corpus, probas, decision, texts),
+    )
+    from train_pagetype import heldout_kinds
+
+    kinds = heldout_kinds(corpus)
+    if not args.no_tune:
+        decision = tune(corpus, probas, texts, decision, OUTSIDE_GRID, kinds)
+        decision = tune_types(corpus, probas, texts, decision, kinds)
+    print_rows(
+        "HTML, fallback, outside the container and per page type (held-out types), LODO",
+        score_html(corpus, probas, decision, texts, kinds),
     )
     if args.no_write:
         return

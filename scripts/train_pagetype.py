@@ -82,7 +82,9 @@ def fit(X: np.ndarray, y: np.ndarray):
     return HistGradientBoostingClassifier(**PARAMS).fit(X, y, sample_weight=w)
 
 
-def dataset(corpus) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+def dataset(corpus, ids: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """Page vectors, type labels, sites and collections of the labelled trainable pages (their
+    sample ids appended to `ids` when given)."""
     X, y, sites, colls = [], [], [], []
     for s, c in zip(corpus.samples, corpus.pages, strict=True):
         if c.html is None or not s.trainable:
@@ -98,6 +100,8 @@ def dataset(corpus) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
         y.append(PAGE_TYPES.index(label))
         sites.append(urlparse(s.url or "").netloc.lower().removeprefix("www."))
         colls.append(s.collection)
+        if ids is not None:
+            ids.append(s.id)
     return np.array(X), np.array(y), sites, colls
 
 
@@ -109,7 +113,31 @@ def cross_validated(folds: int = 5, corpus=None) -> str:
     return "\n".join(lines)
 
 
-def _cross_validate(X, y, sites, colls, folds: int) -> tuple[float, list[str]]:
+def heldout_kinds(corpus, folds: int = 5) -> dict[str, str]:
+    """Sample id -> page type from a model that never saw the page: folds by site for the
+    labelled pages, the model trained on all of them for the others (what the shipped model
+    says), at the margin the folds choose. The block decision per type is tuned on these."""
+    from pipeline.extract.pagetype import N_FEATURES
+
+    ids: list[str] = []
+    X, y, sites, colls = dataset(corpus, ids)
+    margin, _, proba = _cross_validate(X, y, sites, colls, folds, with_proba=True)
+    types = list(PAGE_TYPES)
+    out = {i: decide_type(p, types, margin) for i, p in zip(ids, proba, strict=True)}
+    clf = fit(X, y)
+    for s, c in zip(corpus.samples, corpus.pages, strict=True):
+        if c.html is None or s.id in out:
+            continue
+        if not len(c.html.doc.blocks):
+            out[s.id] = "article"
+            continue
+        p = np.zeros(len(PAGE_TYPES))
+        p[clf.classes_] = clf.predict_proba(c.html.doc.X[:1, -N_FEATURES:])[0]
+        out[s.id] = decide_type(p, types, margin)
+    return out
+
+
+def _cross_validate(X, y, sites, colls, folds: int, with_proba: bool = False):
     lines = [
         f"page type, {folds}-fold by site ({len(y)} pages: WCXB types + news pages as articles)"
     ]
@@ -143,6 +171,8 @@ def _cross_validate(X, y, sites, colls, folds: int) -> tuple[float, list[str]]:
                 f"  {t:<14} {int(sel.sum()):>4} pages, recall {(pred[sel] == k).mean():.3f}"
                 f", precision {(y[wcxb & (pred == k)] == k).mean() if (wcxb & (pred == k)).any() else 0:.3f}"
             )
+    if with_proba:
+        return margin, lines, proba
     return margin, lines
 
 

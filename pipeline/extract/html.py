@@ -138,7 +138,9 @@ def assemble(doc: Prepared, keep: np.ndarray) -> Article | Drop:
     )
 
 
-def _with_second_opinion(result: Article | Drop, doc: Prepared, text: str) -> Article:
+def _with_second_opinion(
+    result: Article | Drop, doc: Prepared, text: str, why: str = "result looked truncated"
+) -> Article:
     """The article with trafilatura's body; our cut blocks that it kept leave `removed`."""
     if isinstance(result, Article):
         article = result
@@ -156,7 +158,7 @@ def _with_second_opinion(result: Article | Drop, doc: Prepared, text: str) -> Ar
         )
     inside = set(text.split("\n\n"))
     article.removed = [r for r in article.removed if r.text not in inside]
-    article.removed.append(Removed("", "fallback: trafilatura (result looked truncated)", 0))
+    article.removed.append(Removed("", f"fallback: trafilatura ({why})", 0))
     article.body = text
     article.tags = []  # trafilatura's paragraphs: elements unknown
     article.language = detect_language(text) or doc.md.language
@@ -164,30 +166,42 @@ def _with_second_opinion(result: Article | Drop, doc: Prepared, text: str) -> Ar
 
 
 def extract_prepared(
-    doc: Prepared, model: TreeModel, html: str | None = None, url: str | None = None
+    doc: Prepared,
+    model: TreeModel,
+    html: str | None = None,
+    url: str | None = None,
+    kind: str | None = None,
 ) -> Article | Drop:
     """Classify the blocks of a prepared page and assemble the article (no date guessing); with
-    `html`, ask trafilatura for a second opinion when the result looks truncated."""
+    `html`, ask trafilatura for a second opinion when the result looks truncated (or always, where
+    the decision for the page's type prefers it). `kind`: the page type, else predicted."""
     if not doc.blocks:
         return Drop("no-main-content")
+    kind = kind or page_type(doc)
+    d = model.decision.for_type(kind)
     proba = model.predict_proba(doc.X)
-    keep = select(doc.blocks, doc.X, proba, model.decision)
+    keep = select(doc.blocks, doc.X, proba, d)
     result = assemble(doc, keep)
-    body_chars = len(result.body) if isinstance(result, Article) else 0
-    if html is not None and looks_unsure(doc, keep, proba, body_chars, model.decision):
+    body = result.body if isinstance(result, Article) else ""
+    if html is not None and (
+        d.prefer_second_opinion or looks_unsure(doc, keep, proba, len(body), d)
+    ):
         text = second_opinion(html, url)
-        if better(result.body if isinstance(result, Article) else "", text, model.decision):
+        if text and d.prefer_second_opinion:
+            result = _with_second_opinion(result, doc, text, f"preferred on {kind} pages")
+        elif better(body, text, d):
             result = _with_second_opinion(result, doc, text)
     if isinstance(result, Article):
-        result.page_type = page_type(doc)
+        result.page_type = kind
     return result
 
 
 def extract_html(
-    html: str, *, url: str | None = None, model: TreeModel | None = None
+    html: str, *, url: str | None = None, model: TreeModel | None = None, kind: str | None = None
 ) -> ExtractResult:
+    """The article of an HTML page; `model` and `kind` (the page type) for validation runs."""
     doc = prepare(html, url)
-    result = extract_prepared(doc, model or load_model(), html, url)
+    result = extract_prepared(doc, model or load_model(), html, url, kind)
     if isinstance(result, Article) and result.published is None:
         result.published = markup_date(html, url)
     return result

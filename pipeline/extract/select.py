@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,6 +34,12 @@ class Decision:
     fallback_share: float = 0.0
     fallback_mean_proba: float = 0.0
     fallback_ratio: float = 1.5
+    outside_proba: float = 0.0  # a block kept outside the story container needs this probability
+    caption_proba: float = 0.0  # a caption (figcaption, or named caption/credit) needs this
+    comment_proba: float = 0.0  # a block in an element named comment needs this
+    prefer_second_opinion: bool = False  # trafilatura's text whenever it has one (by_type only)
+    # overrides of the fields above for a predicted page type ("product": {...})
+    by_type: dict[str, dict] = field(default_factory=dict, hash=False)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Decision:
@@ -41,6 +48,11 @@ class Decision:
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def for_type(self, page_type: str) -> Decision:
+        """The decision for a page of this predicted type (its overrides applied)."""
+        over = self.by_type.get(page_type)
+        return replace(self, **over, by_type={}) if over else self
 
 
 # Kinds whose phrases settle the matter for short blocks, whatever the classifier says
@@ -60,6 +72,26 @@ def certain_clutter(blocks: list[Block], X: np.ndarray) -> np.ndarray:
     return named | (X[:, LISTING_COLUMN] > 0)
 
 
+@lru_cache(maxsize=4096)
+def _named(names: frozenset[str], words: tuple[str, ...]) -> bool:
+    """One of `words` inside one of the class/id tokens."""
+    joined = " ".join(names)
+    return any(w in joined for w in words)
+
+
+def _demote(blocks: list[Block], proba: np.ndarray, d: Decision) -> np.ndarray:
+    """Captions and comments (by their element's names) need a higher probability to be kept."""
+    need = np.zeros(len(blocks))
+    for i, b in enumerate(blocks):
+        if d.caption_proba > 0 and (
+            b.tag == "figcaption" or _named(b.near_names, ("caption", "credit"))
+        ):
+            need[i] = d.caption_proba
+        if d.comment_proba > 0 and _named(b.near_names, ("comment",)):
+            need[i] = max(need[i], d.comment_proba)
+    return np.where(proba >= need, proba, 0.0)
+
+
 def _fire(keep: np.ndarray, extra: np.ndarray, name: str, fired: list[str] | None) -> np.ndarray:
     if fired is not None and (extra & ~keep).any():
         fired.append(name)
@@ -77,6 +109,8 @@ def select(
     are appended to `fired` when they change the result)."""
     certain = certain_clutter(blocks, X)
     proba = np.where(certain, 0.0, proba)
+    if d.caption_proba > 0 or d.comment_proba > 0:
+        proba = _demote(blocks, proba, d)
     keep = proba >= d.threshold
     if d.article_body_cover <= 1.0:
         keep = _fire(
@@ -89,6 +123,8 @@ def select(
     container = _story_container(blocks, keep)
     if container is not None:
         inside = np.array([container in b.ancestors for b in blocks], dtype=bool)
+        if d.outside_proba > 0:
+            keep = keep & (inside | (proba >= d.outside_proba))
         long = X[:, LENGTH_COLUMN] >= np.log1p(d.rescue_words)
         keep = _fire(keep, inside & long & (proba >= d.rescue_proba), "rescue: long prose", fired)
         if d.truncated_share > 0:
