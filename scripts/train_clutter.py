@@ -367,7 +367,6 @@ OUTSIDE_GRID = {
     "outside_proba": (0.0, 0.5, 0.6, 0.7, 0.8),
     "caption_proba": (0.0, 0.6, 0.8, 0.9, 1.0),
     "comment_proba": (0.0, 0.8, 0.9, 1.0),
-    "threshold": (0.3, 0.35, 0.4, 0.45, 0.5),
 }
 TYPE_OPTIONS: tuple[dict, ...] = (
     {"prefer_second_opinion": True},
