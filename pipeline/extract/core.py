@@ -7,7 +7,7 @@ import re
 from pipeline.extract.decode import decode_html
 from pipeline.models import Article, Drop, ExtractResult
 
-EXTRACTOR_VERSION = "0.3.0"
+EXTRACTOR_VERSION = "0.3.1"
 
 MIN_BODY_CHARS = 100
 _HTML_SNIFF = re.compile(

@@ -31,12 +31,12 @@ PER_COLLECTION = 40  # every k-th page, at most this many per collection (~170 p
 # Pinned floors: raise them when the extractor improves, never lower them to make a change pass.
 HTML_FLOOR_F1 = {
     "cleaneval-dev": 0.875,
-    "cleaneval-final": 0.905,
-    "cleanportaleval": 0.94,
+    "cleaneval-final": 0.91,
+    "cleanportaleval": 0.945,
     "utomo-big9": 0.98,
-    "utomo-chaos": 0.905,
+    "utomo-chaos": 0.92,
 }
-HTML_FLOOR_ALL = 0.91
+HTML_FLOOR_ALL = 0.915
 TEXT_FLOOR_ALL = 0.89
 
 
