@@ -108,7 +108,10 @@ class Warehouse:
                     raise
                 log.info("warehouse busy, retrying in %.2fs", delay)
                 time.sleep(delay + random.uniform(0, delay / 2))
-                delay = min(delay * 2, 2.0)
+                # capped at 0.5 s: a failed open costs well under a millisecond, and a reader that
+                # holds the file most of the time leaves only short gaps (tests/runs/test_concurrent.py
+                # holds 1.5 s, pauses 0.5 s: a 2 s cap made the run wait 20-37 s, most of it asleep)
+                delay = min(delay * 2, 0.5)
         try:
             yield con
         finally:

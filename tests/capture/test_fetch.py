@@ -368,7 +368,9 @@ def test_per_host_concurrency_from_server_log(fault_servers) -> None:  # noqa: A
     hosts = fault_servers(3)
     for srv in hosts:
         for i in range(8):
-            srv.route(f"/p{i}", Reply(body=b"x", delay_s=0.1))
+            # 0.25 s held: long enough that a busy machine still gets both slots of every host
+            # on the wire at once (4 rounds, about 1 s in all)
+            srv.route(f"/p{i}", Reply(body=b"x", delay_s=0.25))
     urls = [srv.url(f"/p{i}") for i in range(8) for srv in hosts]
     results = fetch_all(urls, FetchPolicy(per_host_concurrency=2, delay_s=0))
     assert all(r.ok for r in results)

@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from helpers import SEEDS, query, run_cli, write_sources
 
-from pipeline.cli import main
+import pipeline
+from pipeline.cli import COMMANDS, main
 
 
-def _commands() -> list[str]:
-    return sorted(main.commands)
-
-
-@pytest.mark.parametrize("command", _commands())
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_has_help(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0, result.output
-    assert main.commands[command].help, f"{command} has no help text"
+    loaded = main.get_command(click.Context(main), command)
+    assert loaded is not None and loaded.help, f"{command} has no help text"
     assert "Usage:" in result.output
+
+
+def test_the_group_lists_every_command_and_version_imports_none(tmp_path: Path) -> None:
+    listed = CliRunner().invoke(main, ["--help"])
+    assert listed.exit_code == 0
+    assert all(f"  {name} " in listed.output for name in COMMANDS), listed.output
+    probe = (
+        "import sys; from click.testing import CliRunner; from pipeline.cli import main; "
+        "r = CliRunner().invoke(main, ['--version']); "
+        "print(r.output.strip(), sorted(m for m in sys.modules if m.startswith('pipeline.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split(" [")[0] == f"pipeline {pipeline.__version__}"
+    assert "pipeline.cli.run" not in out.stdout and "pipeline.cli.query" not in out.stdout, out.stdout
 
 
 def test_extract_jsonl_offline_for_text_and_html(tmp_path: Path) -> None:

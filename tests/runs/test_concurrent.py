@@ -38,7 +38,7 @@ def _reader(db: Path, stop: Path, hold_s: float, pause_s: float) -> subprocess.P
 @pytest.mark.parametrize("hold_s, pause_s", [(0.5, 0.2), (1.5, 0.5)], ids=["querying", "holding"])
 def test_a_reader_during_the_run_loses_nothing(tmp_path: Path, db: Path, hold_s: float,
                                                 pause_s: float) -> None:
-    _files(tmp_path / "pages", 20)
+    _files(tmp_path / "pages", 10)
     sources = write_sources(tmp_path, "sources:\n  - name: local\n    files: pages/*.txt\n")
     Warehouse(db).migrate()
     stop = tmp_path / "stop"
@@ -50,8 +50,8 @@ def test_a_reader_during_the_run_loses_nothing(tmp_path: Path, db: Path, hold_s:
         stop.touch()
         seen = [int(line) for line in reader.communicate(timeout=60)[0].split()]
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["sources"]["local"]["articles"] == 20
-    assert query(db, "SELECT count(*), count(cluster_id) FROM articles") == [(20, 20)]
+    assert json.loads(result.stdout)["sources"]["local"]["articles"] == 10
+    assert query(db, "SELECT count(*), count(cluster_id) FROM articles") == [(10, 10)]
     assert query(db, "SELECT status FROM runs") == [("ok",)]
     assert len(seen) >= 2 and seen == sorted(seen)  # the reader kept reading during the run
 
