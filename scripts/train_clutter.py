@@ -7,7 +7,8 @@ clutter_data.labels). Only pages whose licence allows it train (clutter_data.TRA
 Leave one collection out (LODO): each trainable collection is scored by a model trained on the
 other trainable ones (the four small algorithmic-gold collections are left out together, see
 LODO_GROUPS); validation-only collections by the model trained on all trainable data.
-The block decision's thresholds are chosen by the LODO table, never by in-sample scores.
+The block decision's thresholds are chosen by the LODO rows of the trainable collections, never
+by in-sample scores; validation-only collections choose nothing, so their rows stay unseen.
 Training is deterministic (fixed seeds, no early stopping, pages in sorted order).
 """
 
@@ -20,6 +21,7 @@ import json
 import statistics
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -299,8 +301,14 @@ def score_html(
     return dict(rows)
 
 
-def objective(rows: dict[str, Row]) -> float:
-    return statistics.fmean(r.f1 for r in rows.values() if len(r.precision) >= MIN_COLLECTION)
+def objective(rows: dict[str, Row], tuned_on: Iterable[str]) -> float:
+    """Mean held-out F1 over the trainable collections `tuned_on` (each scored by a model that
+    never saw it). Validation-only collections never choose a threshold either, so their scores
+    stay unseen in every sense: neither weights nor decision learned from them."""
+    keep = set(tuned_on)
+    return statistics.fmean(
+        r.f1 for r in rows.values() if r.collection in keep and len(r.precision) >= MIN_COLLECTION
+    )
 
 
 def all_unseen(rows: dict[str, Row]) -> Row:
@@ -341,7 +349,7 @@ def tune(corpus: Corpus, probas, texts=None, start=None, grid=None, kinds=None) 
     """Coordinate search over GRID, one parameter at a time, by the LODO objective."""
     best = start or Decision()
     grid = grid or GRID
-    best_score = objective(score_html(corpus, probas, best, texts, kinds))
+    best_score = objective(score_html(corpus, probas, best, texts, kinds), corpus.trainable())
     print(f"decision {best.as_dict()} -> {best_score:.4f}", flush=True)
     for _ in range(TUNE_PASSES):
         changed = False
@@ -350,7 +358,7 @@ def tune(corpus: Corpus, probas, texts=None, start=None, grid=None, kinds=None) 
                 cand = dataclasses.replace(best, **{name: v})
                 if cand == best:
                     continue
-                score = objective(score_html(corpus, probas, cand, texts, kinds))
+                score = objective(score_html(corpus, probas, cand, texts, kinds), corpus.trainable())
                 if score > best_score + 1e-4:
                     best, best_score, changed = cand, score, True
                     print(f"  {name}={v} -> {score:.4f}", flush=True)
@@ -381,12 +389,12 @@ def tune_types(corpus: Corpus, probas, texts, start: Decision, kinds: dict[str, 
     from pipeline.extract.pagetype import PAGE_TYPES
 
     best = start
-    best_score = objective(score_html(corpus, probas, best, texts, kinds))
+    best_score = objective(score_html(corpus, probas, best, texts, kinds), corpus.trainable())
     for kind in PAGE_TYPES[1:]:
         for option in TYPE_OPTIONS:
             by_type = {**best.by_type, kind: {**best.by_type.get(kind, {}), **option}}
             cand = dataclasses.replace(best, by_type=by_type)
-            score = objective(score_html(corpus, probas, cand, texts, kinds))
+            score = objective(score_html(corpus, probas, cand, texts, kinds), corpus.trainable())
             if score > best_score + 1e-4:
                 best, best_score = cand, score
                 print(f"  {kind}: {option} -> {score:.4f}", flush=True)
