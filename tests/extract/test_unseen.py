@@ -32,7 +32,9 @@ PER_COLLECTION = 40  # every k-th page, at most this many per collection (~170 p
 HTML_FLOOR_F1 = {
     "cleaneval-dev": 0.875,
     "cleaneval-final": 0.91,
-    "cleanportaleval": 0.945,
+    # 0.94, not the 0.945 of a decision that was tuned with this collection in its objective:
+    # validation-only collections now choose no threshold, and 0.9426 is what is unseen
+    "cleanportaleval": 0.94,
     "utomo-big9": 0.98,
     "utomo-chaos": 0.92,
 }
