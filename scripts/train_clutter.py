@@ -70,29 +70,26 @@ def fit_dict(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict:
     return export(clf)
 
 
+def export_tree(nodes) -> dict:
+    """One fitted sklearn tree (`predictor.nodes`) as the JSON that pipeline.extract.model reads."""
+    leaf = nodes["is_leaf"].astype(bool)
+    idx = np.arange(len(nodes))
+    return {
+        "feature": np.where(leaf, 0, nodes["feature_idx"]).tolist(),
+        "threshold": [
+            float(t) if not lf else 0.0 for t, lf in zip(nodes["num_threshold"], leaf, strict=True)
+        ],
+        "left": np.where(leaf, idx, nodes["left"]).tolist(),
+        "right": np.where(leaf, idx, nodes["right"]).tolist(),
+        "value": [
+            round(float(v), 6) if lf else 0.0 for v, lf in zip(nodes["value"], leaf, strict=True)
+        ],
+    }
+
+
 def export(clf) -> dict:
-    trees = []
-    depth = 0
-    for (predictor,) in clf._predictors:
-        nodes = predictor.nodes
-        leaf = nodes["is_leaf"].astype(bool)
-        idx = np.arange(len(nodes))
-        trees.append(
-            {
-                "feature": np.where(leaf, 0, nodes["feature_idx"]).tolist(),
-                "threshold": [
-                    float(t) if not lf else 0.0
-                    for t, lf in zip(nodes["num_threshold"], leaf, strict=True)
-                ],
-                "left": np.where(leaf, idx, nodes["left"]).tolist(),
-                "right": np.where(leaf, idx, nodes["right"]).tolist(),
-                "value": [
-                    round(float(v), 6) if lf else 0.0
-                    for v, lf in zip(nodes["value"], leaf, strict=True)
-                ],
-            }
-        )
-        depth = max(depth, int(nodes["depth"].max()))
+    trees = [export_tree(predictor.nodes) for (predictor,) in clf._predictors]
+    depth = max((int(predictor.nodes["depth"].max()) for (predictor,) in clf._predictors), default=0)
     return {
         "baseline": float(np.ravel(clf._baseline_prediction)[0]),
         "depth": depth,

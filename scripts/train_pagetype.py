@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from train_clutter import load_corpus  # noqa: E402
+from train_clutter import export_tree, load_corpus  # noqa: E402
 
 from pipeline.extract.pagetype import MODEL_PATH, PAGE_TYPES, decide_type, page_vector  # noqa: E402
 
@@ -49,27 +49,9 @@ def export_multiclass(clf) -> list[dict]:
     baseline = np.ravel(clf._baseline_prediction)
     out = []
     for k in range(len(clf.classes_)):
-        trees, depth = [], 0
-        for predictors in clf._predictors:
-            nodes = predictors[k].nodes
-            leaf = nodes["is_leaf"].astype(bool)
-            idx = np.arange(len(nodes))
-            trees.append(
-                {
-                    "feature": np.where(leaf, 0, nodes["feature_idx"]).tolist(),
-                    "threshold": [
-                        float(t) if not lf else 0.0
-                        for t, lf in zip(nodes["num_threshold"], leaf, strict=True)
-                    ],
-                    "left": np.where(leaf, idx, nodes["left"]).tolist(),
-                    "right": np.where(leaf, idx, nodes["right"]).tolist(),
-                    "value": [
-                        round(float(v), 6) if lf else 0.0
-                        for v, lf in zip(nodes["value"], leaf, strict=True)
-                    ],
-                }
-            )
-            depth = max(depth, int(nodes["depth"].max()))
+        nodes = [predictors[k].nodes for predictors in clf._predictors]
+        trees = [export_tree(n) for n in nodes]
+        depth = max((int(n["depth"].max()) for n in nodes), default=0)
         out.append({"baseline": float(baseline[k]), "depth": depth, "trees": trees})
     return out
 
