@@ -13,8 +13,10 @@ Default: ScrapingHub with every peer, our model trained without ScrapingHub (lef
 the shipped one (in-sample there). `--lodo`: the leave-one-collection-out table: each trainable
 collection scored by a model trained on the other ones (scripts/train_clutter.py), each
 validation-only collection by the shipped model, with trafilatura and readability-lxml on the
-same pages; then the page-type accuracy (scripts/train_pagetype.py, folds by site) and, with
-`--text`, text dumps of every page (three renderers) through the text path. `--speed`: the
+same pages; then the page-type accuracy (scripts/train_pagetype.py, folds by site), WCXB by its
+labelled page types (scored by the model without WCXB, and by models without the page's site that
+learned from the rest of WCXB, as the shipped one did) and, with `--text`, text dumps of every
+page (three renderers) through the text path. `--speed`: the
 shipped extractor and trafilatura alone on the ScrapingHub pages, alternated, N rounds: median
 ms/doc of each and their ratio (the speed target: ours at most 0.7x trafilatura's), and how often
 the trafilatura second opinion fires.
@@ -348,6 +350,56 @@ def run_text(corpus, sample: int, collections: set[str] | None) -> list[dict]:
     return rows
 
 
+def run_types(corpus, collection: str = "wcxb", folds: int = 5) -> list[dict]:
+    """One collection by its labelled page types: ours scored by the model trained without the
+    collection (its LODO row) and by models trained without the page's site (folds by site, the
+    rest of the collection trained on: how the shipped model does on sites it never saw), with
+    trafilatura's text (the fallback's cached second opinion) on the same pages. Scored on the
+    prepared pages, as scripts/train_clutter.py scores its LODO rows."""
+    from train_clutter import Row, _pr, lodo_models, opinions, page_body, site_fold_models
+    from train_pagetype import heldout_kinds
+
+    from pipeline.extract.model import load_model
+
+    decision = load_model().decision
+    kinds = heldout_kinds(corpus)
+    texts = opinions(corpus)
+    left_out = lodo_models(corpus, "html", {collection})[collection]
+    by_site = site_fold_models(corpus, collection, folds)
+    names = ("collection left out", "sites left out", "trafilatura")
+    rows: dict[str, dict[str, Row]] = defaultdict(lambda: {n: Row(n) for n in names})
+    for s, c in zip(corpus.samples, corpus.pages, strict=True):
+        if s.collection != collection or c.html is None:
+            continue
+        kind = kinds.get(s.id, "article")
+        bodies = {
+            names[0]: page_body(
+                c.html.doc, left_out.predict_proba(c.html.doc.X), decision, texts[s.id], kind
+            ),
+            names[1]: page_body(
+                c.html.doc, by_site[s.id].predict_proba(c.html.doc.X), decision, texts[s.id], kind
+            ),
+            names[2]: texts[s.id],
+        }
+        for group in (s.page_type or "unlabelled", "all"):
+            for name, body in bodies.items():
+                p, r = _pr(s, body)
+                rows[group][name].precision.append(p)
+                rows[group][name].recall.append(r)
+    return [
+        {
+            "page type (gold)": group,
+            "pages": len(cell[names[0]].precision),
+            "ours F1, collection out": round(cell[names[0]].f1, 4),
+            "ours P, sites out": round(cell[names[1]].p, 4),
+            "ours R, sites out": round(cell[names[1]].r, 4),
+            "ours F1, sites out": round(cell[names[1]].f1, 4),
+            "trafilatura F1": round(cell[names[2]].f1, 4),
+        }
+        for group, cell in sorted(rows.items(), key=lambda kv: (kv[0] == "all", kv[0]))
+    ]
+
+
 def _print(title: str, rows: list[dict], as_json: bool) -> None:
     if as_json:
         print(json.dumps({"title": title, "rows": rows}, indent=2))
@@ -357,7 +409,9 @@ def _print(title: str, rows: list[dict], as_json: bool) -> None:
 
     table = Table(title=title)
     for col in rows[0]:
-        table.add_column(col, justify="left" if col in ("collection", "extractor") else "right")
+        table.add_column(
+            col, justify="left" if not isinstance(rows[0][col], float | int) else "right"
+        )
     for row in rows:
         table.add_row(*(str(v) for v in row.values()))
     Console(width=170).print(table)  # readable when piped to a file
@@ -411,6 +465,12 @@ def main() -> None:
     from train_pagetype import cross_validated
 
     print(cross_validated(corpus=corpus))
+    if not only or "wcxb" in only:
+        _print(
+            "WCXB (modern pages of every type) by page type: collection left out vs sites left out",
+            run_types(corpus, "wcxb"),
+            args.json,
+        )
     if args.text:
         _print(
             "Leave one collection out: text dumps (layout, html-text, inscriptis renderings)",

@@ -14,9 +14,11 @@ import json
 import os
 import pickle
 import re
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -56,6 +58,16 @@ class Sample:
     def content(self) -> bytes:
         data = self.path.read_bytes()
         return gzip.decompress(data) if self.path.suffix == ".gz" else data
+
+    @property
+    def site(self) -> str:
+        """The page's host without "www." (folds by site keep a site's pages together)."""
+        return urlparse(self.url or "").netloc.lower().removeprefix("www.")
+
+
+def site_fold(site: str, folds: int) -> int:
+    """The fold of a site (deterministic in any process: crc32, not hash())."""
+    return zlib.crc32(site.encode()) % folds
 
 
 def trainset_samples() -> list[Sample]:

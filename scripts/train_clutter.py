@@ -30,7 +30,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from clutter_data import CACHE, Cached, Sample, cached_pages, feature_version, load_samples  # noqa: E402
+from clutter_data import (  # noqa: E402
+    CACHE,
+    Cached,
+    Sample,
+    cached_pages,
+    feature_version,
+    load_samples,
+    site_fold,
+)
 from clutter_data import _path as _cache_path  # noqa: E402
 
 from pipeline.extract.evaluate import f1, shingles  # noqa: E402
@@ -89,7 +97,9 @@ def export_tree(nodes) -> dict:
 
 def export(clf) -> dict:
     trees = [export_tree(predictor.nodes) for (predictor,) in clf._predictors]
-    depth = max((int(predictor.nodes["depth"].max()) for (predictor,) in clf._predictors), default=0)
+    depth = max(
+        (int(predictor.nodes["depth"].max()) for (predictor,) in clf._predictors), default=0
+    )
     return {
         "baseline": float(np.ravel(clf._baseline_prediction)[0]),
         "depth": depth,
@@ -170,6 +180,28 @@ def trained(corpus: Corpus, kind: str, left_out: str | None) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model, separators=(",", ":")))
     return model
+
+
+def site_fold_models(corpus: Corpus, collection: str, folds: int = 5) -> dict[str, TreeModel]:
+    """Sample id -> an HTML model that never saw the page's site: trained on every trainable
+    page but those of `collection` whose site falls in the page's fold (folds by site, as the
+    page-type model's). For a trainable collection this tells how the shipped model, which did
+    learn from it, does on sites it never saw; the LODO row tells how it does without it."""
+    out: dict[str, TreeModel] = {}
+    for f in range(folds):
+
+        def held(s: Sample, f: int = f) -> bool:
+            return s.collection == collection and site_fold(s.site, folds) == f
+
+        path = lodo_key("html", f"{collection}-site{f}of{folds}")
+        if not path.exists():
+            model = fit_dict(corpus.html_parts(lambda s: s.trainable and not held(s)))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(model, separators=(",", ":")))
+        print(f"  html model without {collection}'s sites of fold {f + 1}/{folds}", flush=True)
+        model = TreeModel.from_dict(json.loads(path.read_text()))
+        out.update({s.id: model for s in corpus.samples if held(s)})
+    return out
 
 
 def lodo_models(corpus: Corpus, kind: str, only: set[str] | None = None) -> dict[str, TreeModel]:
@@ -254,9 +286,7 @@ def opinions(corpus: Corpus) -> dict[str, str]:
     return out
 
 
-def page_body(
-    doc, proba, decision: Decision, opinion: str | None, kind: str = "article"
-) -> str:
+def page_body(doc, proba, decision: Decision, opinion: str | None, kind: str = "article") -> str:
     """The body extract_prepared gives a page of type `kind` (fallback included when `opinion`
     is given)."""
     from pipeline.extract.fallback import better, looks_unsure
@@ -355,7 +385,9 @@ def tune(corpus: Corpus, probas, texts=None, start=None, grid=None, kinds=None) 
                 cand = dataclasses.replace(best, **{name: v})
                 if cand == best:
                     continue
-                score = objective(score_html(corpus, probas, cand, texts, kinds), corpus.trainable())
+                score = objective(
+                    score_html(corpus, probas, cand, texts, kinds), corpus.trainable()
+                )
                 if score > best_score + 1e-4:
                     best, best_score, changed = cand, score, True
                     print(f"  {name}={v} -> {score:.4f}", flush=True)

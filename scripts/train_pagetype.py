@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import zlib
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -25,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from clutter_data import site_fold  # noqa: E402
 from train_clutter import export_tree, load_corpus  # noqa: E402
 
 from pipeline.extract.pagetype import MODEL_PATH, PAGE_TYPES, decide_type, page_vector  # noqa: E402
@@ -64,7 +63,9 @@ def fit(X: np.ndarray, y: np.ndarray):
     return HistGradientBoostingClassifier(**PARAMS).fit(X, y, sample_weight=w)
 
 
-def dataset(corpus, ids: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+def dataset(
+    corpus, ids: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """Page vectors, type labels, sites and collections of the labelled trainable pages (their
     sample ids appended to `ids` when given)."""
     X, y, sites, colls = [], [], [], []
@@ -80,7 +81,7 @@ def dataset(corpus, ids: list[str] | None = None) -> tuple[np.ndarray, np.ndarra
             continue
         X.append(page_vector(c.html.doc, s.url))
         y.append(PAGE_TYPES.index(label))
-        sites.append(urlparse(s.url or "").netloc.lower().removeprefix("www."))
+        sites.append(s.site)
         colls.append(s.collection)
         if ids is not None:
             ids.append(s.id)
@@ -123,7 +124,7 @@ def _cross_validate(X, y, sites, colls, folds: int, with_proba: bool = False):
     lines = [
         f"page type, {folds}-fold by site ({len(y)} pages: WCXB types + news pages as articles)"
     ]
-    fold = np.array([zlib.crc32(s.encode()) % folds for s in sites])
+    fold = np.array([site_fold(s, folds) for s in sites])
     proba = np.zeros((len(y), len(PAGE_TYPES)))
     for f in range(folds):
         clf = fit(X[fold != f], y[fold != f])
