@@ -240,18 +240,18 @@ def _rescues(html: str, url: str | None, model, kind: str) -> list[str]:
     return fired
 
 
-def run_lodo(corpus, sample: int, collections: set[str] | None) -> tuple[list[dict], dict]:
+def run_lodo(
+    corpus, sample: int, collections: set[str] | None, kinds: dict[str, str]
+) -> tuple[list[dict], dict]:
+    """The LODO rows; `kinds`: each page's page type from a model that never saw its site
+    (train_pagetype.heldout_kinds; it picks the decision's per-type overrides)."""
     from train_clutter import lodo_models
-    from train_pagetype import heldout_kinds
 
     from pipeline.extract.core import decode_input
     from pipeline.extract.html import extract_html
     from pipeline.extract.model import load_model
 
     decision = load_model().decision
-    # the page type (which picks the decision's per-type overrides) from a model that never saw
-    # the page's site (folds by site; the validation-only collections: the shipped page-type model)
-    kinds = heldout_kinds(corpus)
     models = {
         c: m.__class__(
             **{**{f: getattr(m, f) for f in m.__dataclass_fields__}, "decision": decision}
@@ -353,19 +353,19 @@ def run_text(corpus, sample: int, collections: set[str] | None) -> list[dict]:
     return rows
 
 
-def run_types(corpus, collection: str = "wcxb", folds: int = 5) -> list[dict]:
+def run_types(
+    corpus, kinds: dict[str, str], collection: str = "wcxb", folds: int = 5
+) -> list[dict]:
     """One collection by its labelled page types: ours scored by the model trained without the
     collection (its LODO row) and by models trained without the page's site (folds by site, the
     rest of the collection trained on: how the shipped model does on sites it never saw), with
     trafilatura's text (the fallback's cached second opinion) on the same pages. Scored on the
     prepared pages, as scripts/train_clutter.py scores its LODO rows."""
     from train_clutter import Row, _pr, lodo_models, opinions, page_body, site_fold_models
-    from train_pagetype import heldout_kinds
 
     from pipeline.extract.model import load_model
 
     decision = load_model().decision
-    kinds = heldout_kinds(corpus)
     texts = opinions(corpus)
     left_out = lodo_models(corpus, "html", {collection})[collection]
     by_site = site_fold_models(corpus, collection, folds)
@@ -455,23 +455,25 @@ def main() -> None:
         )
         return
     from train_clutter import load_corpus
+    from train_pagetype import cross_validated, heldout_kinds
 
     only = {c for c in args.collections.split(",") if c} or None
     corpus = load_corpus()
-    rows, fired = run_lodo(corpus, args.sample, only)
+    # the page type (which picks the decision's per-type overrides) from a model that never saw
+    # the page's site (folds by site; the validation-only collections: the shipped page-type model)
+    kinds = heldout_kinds(corpus)
+    rows, fired = run_lodo(corpus, args.sample, only, kinds)
     _print("Leave one collection out: HTML (shingle P/R/F1, ScrapingHub method)", rows, args.json)
     pages = rows[-1]["pages"] or 1
     print(
         "rescues fired: "
         + (", ".join(f"{k} {v} ({v / pages:.1%})" for k, v in sorted(fired.items())) or "none")
     )
-    from train_pagetype import cross_validated
-
     print(cross_validated(corpus=corpus))
     if not only or "wcxb" in only:
         _print(
             "WCXB (modern pages of every type) by page type: collection left out vs sites left out",
-            run_types(corpus, "wcxb"),
+            run_types(corpus, kinds, "wcxb"),
             args.json,
         )
     if args.text:

@@ -163,18 +163,10 @@ LODO_GROUPS = {
 }
 
 
-def trained(corpus: Corpus, kind: str, left_out: str | None) -> dict:
-    """The model trained on every trainable collection but the group of `left_out` (cached)."""
-    group = LODO_GROUPS.get(left_out, left_out) if left_out else None
-    path = lodo_key(kind, group)
+def _fit_cached(corpus: Corpus, kind: str, path: Path, keep) -> dict:
+    """The model at `path`; fitted on the pages `keep` accepts and written there when missing."""
     if path.exists():
         return json.loads(path.read_text())
-
-    def keep(s: Sample) -> bool:
-        return s.trainable and (
-            group is None or LODO_GROUPS.get(s.collection, s.collection) != group
-        )
-
     parts = corpus.html_parts(keep) if kind == "html" else corpus.text_parts(keep)
     model = fit_dict(parts)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,25 +174,32 @@ def trained(corpus: Corpus, kind: str, left_out: str | None) -> dict:
     return model
 
 
+def trained(corpus: Corpus, kind: str, left_out: str | None) -> dict:
+    """The model trained on every trainable collection but the group of `left_out` (cached)."""
+    group = LODO_GROUPS.get(left_out, left_out) if left_out else None
+
+    def keep(s: Sample) -> bool:
+        return s.trainable and (
+            group is None or LODO_GROUPS.get(s.collection, s.collection) != group
+        )
+
+    return _fit_cached(corpus, kind, lodo_key(kind, group), keep)
+
+
 def site_fold_models(corpus: Corpus, collection: str, folds: int = 5) -> dict[str, TreeModel]:
     """Sample id -> an HTML model that never saw the page's site: trained on every trainable
     page but those of `collection` whose site falls in the page's fold (folds by site, as the
     page-type model's). For a trainable collection this tells how the shipped model, which did
     learn from it, does on sites it never saw; the LODO row tells how it does without it."""
+    fold = {s.id: site_fold(s.site, folds) for s in corpus.samples if s.collection == collection}
     out: dict[str, TreeModel] = {}
     for f in range(folds):
-
-        def held(s: Sample, f: int = f) -> bool:
-            return s.collection == collection and site_fold(s.site, folds) == f
-
-        path = lodo_key("html", f"{collection}-site{f}of{folds}")
-        if not path.exists():
-            model = fit_dict(corpus.html_parts(lambda s: s.trainable and not held(s)))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(model, separators=(",", ":")))
         print(f"  html model without {collection}'s sites of fold {f + 1}/{folds}", flush=True)
-        model = TreeModel.from_dict(json.loads(path.read_text()))
-        out.update({s.id: model for s in corpus.samples if held(s)})
+        path = lodo_key("html", f"{collection}-site{f}of{folds}")
+        model = TreeModel.from_dict(
+            _fit_cached(corpus, "html", path, lambda s, f=f: s.trainable and fold.get(s.id) != f)
+        )
+        out.update({i: model for i, k in fold.items() if k == f})
     return out
 
 
