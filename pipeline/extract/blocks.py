@@ -150,17 +150,12 @@ class Page:
 
 
 def _names(node) -> str:
+    """The element's class, id, role and itemprop values, space-joined."""
     attrs = node.attributes
     if not attrs:
         return ""
-    parts = [attrs.get(a) or "" for a in ("class", "id", "role", "itemprop")]
-    return " ".join(p for p in parts if p)
-
-
-def _prune_reason(node, tag: str, names: str) -> str | None:
-    if tag in PRUNE_TAGS:
-        return PRUNE_TAGS[tag]
-    return _name_prune_reason(names) if names else None
+    get = attrs.get
+    return " ".join([p for p in (get("class"), get("id"), get("role"), get("itemprop")) if p])
 
 
 @lru_cache(maxsize=8192)
@@ -224,22 +219,25 @@ class _Walker:
         near_cache: dict[tuple, frozenset[str]] = {}
         token_cache: dict[str, frozenset[str]] = {}
         parts = self.parts
+        prune, pruned, blocks, flush = self.prune, self.page.pruned, self.page.blocks, self.flush
+        push, pop = stack.append, stack.pop
+        no_tokens: frozenset[str] = frozenset()
         while stack:
-            node, state, leaving = stack.pop()
+            node, state, leaving = pop()
             if leaving:  # end of a block-level element
-                self.flush()
+                flush()
                 parts = self.parts
                 continue
             if node is not root:
                 sibling = node.next
                 if sibling is not None:
-                    stack.append((sibling, state, False))
+                    push((sibling, state, False))
             tag = node.tag
             if tag == "-text":
                 text = node.text_content
                 if text:
-                    path, names, near, ancestors, in_link, block_tag, table = state
                     if not parts:
+                        path, names, near, ancestors, in_link, block_tag, table = state
                         near_names = near_cache.get(near)
                         if near_names is None:
                             near_names = near_cache[near] = frozenset(
@@ -247,34 +245,33 @@ class _Walker:
                             )
                         self.context = (block_tag, path, names, near_names, ancestors, table)
                     parts.append(text)
-                    if in_link:
+                    if state[4]:  # in a link
                         self.link_chars += len(text.strip())
                 continue
             if tag is None or tag.startswith("-") or tag in SKIP_TAGS:
                 continue
             if tag == "br":
-                self.flush()
+                flush()
                 parts = self.parts
                 continue
             path, names, near, ancestors, in_link, block_tag, table = state
             own = _names(node)
-            if self.prune and len(path) > 1:
-                reason = _prune_reason(node, tag, own)
+            if prune and len(path) > 1:
+                reason = PRUNE_TAGS.get(tag) or (_name_prune_reason(own) if own else None)
                 if reason:
                     text = _WS.sub(" ", node.text(separator=" ") or "").strip()
                     if tag in PRUNE_TAGS or len(text) <= PRUNE_MAX_CHARS:
-                        self.flush()
+                        flush()
                         parts = self.parts
                         if text:
                             # position: the block index for now; html.py turns it into a paragraph index
-                            self.page.pruned.append(Removed(text, reason, len(self.page.blocks)))
+                            pruned.append(Removed(text, reason, len(blocks)))
                         continue
-            if (
-                len(path) >= MAX_DEPTH
-            ):  # pathological nesting: deeper elements count as their ancestor
+            if len(path) >= MAX_DEPTH:
+                # pathological nesting: deeper elements count as their ancestor
                 child = node.child
                 if child is not None:
-                    stack.append((child, state, False))
+                    push((child, state, False))
                 continue
             is_block = tag in BLOCK_TAGS
             if tag in CELL_TAGS and parts:
@@ -286,23 +283,44 @@ class _Walker:
                         t for t in _TOKEN_SPLIT.split(own.lower()) if t
                     )
             else:
-                own_tokens = frozenset()
-            child_state = (
-                path + (tag,),
-                names | own_tokens if own_tokens else names,
-                (near + (own_tokens,))[-3:],
-                ancestors + (node.mem_id,) if is_block else ancestors,
-                in_link or tag == "a",
-                tag if is_block else block_tag,
-                node.mem_id if tag == "table" else table,
-            )
-            if is_block:
-                self.flush()
-                parts = self.parts
-                stack.append((node, state, True))
+                own_tokens = no_tokens
             child = node.child
-            if child is not None:
-                stack.append((child, child_state, False))
+            if is_block:
+                flush()
+                parts = self.parts
+                push((node, state, True))
+                if child is not None:
+                    push(
+                        (
+                            child,
+                            (
+                                path + (tag,),
+                                names | own_tokens if own_tokens else names,
+                                (near + (own_tokens,))[-3:],
+                                ancestors + (node.mem_id,),
+                                in_link or tag == "a",
+                                tag,
+                                node.mem_id if tag == "table" else table,
+                            ),
+                            False,
+                        )
+                    )
+            elif child is not None:
+                push(
+                    (
+                        child,
+                        (
+                            path + (tag,),
+                            names | own_tokens if own_tokens else names,
+                            (near + (own_tokens,))[-3:],
+                            ancestors,
+                            in_link or tag == "a",
+                            block_tag,
+                            node.mem_id if tag == "table" else table,
+                        ),
+                        False,
+                    )
+                )
         self.flush()
 
 

@@ -72,34 +72,44 @@ N_FEATURES = N_OWN + 2 * N_NEIGHBOUR + 2
 _HEADING_COL = N_TEXT + len(KINDS)  # first tag column; h1..h4 follow p
 
 
-# per class/id token: which NAME_WORDS it holds (pure, so shared by every page; bounded)
-_TOKEN_WORDS: dict[str, np.ndarray] = {}
+# per class/id token: which NAME_WORDS it holds, as the bits of an int (pure, so shared by every
+# page; bounded). Bits rather than bool arrays: OR-ing ints per distinct token set and unpacking
+# every set's bits in one numpy call halves `_name_columns` (both calls of a ScrapingHub page:
+# median 0.31-0.44 -> 0.14-0.21 ms), with the same matrix bit for bit (scripts/check_features.py).
+_TOKEN_BITS: dict[str, int] = {}
 MAX_CACHED_TOKENS = 50_000
+_NAME_BYTES = (len(NAME_WORDS) + 7) // 8
 
 
-def _token_words(token: str) -> np.ndarray:
-    tv = _TOKEN_WORDS.get(token)
-    if tv is None:
-        if len(_TOKEN_WORDS) >= MAX_CACHED_TOKENS:
-            _TOKEN_WORDS.clear()
-        tv = np.fromiter((w in token for w in NAME_WORDS), dtype=bool, count=len(NAME_WORDS))
-        _TOKEN_WORDS[token] = tv
-    return tv
+def _token_bits(token: str) -> int:
+    bits = _TOKEN_BITS.get(token)
+    if bits is None:
+        if len(_TOKEN_BITS) >= MAX_CACHED_TOKENS:
+            _TOKEN_BITS.clear()
+        bits = sum(1 << j for j, w in enumerate(NAME_WORDS) if w in token)
+        _TOKEN_BITS[token] = bits
+    return bits
 
 
-def _name_vector(names: frozenset[str]) -> np.ndarray:
-    """Which NAME_WORDS occur inside any class/id token."""
-    if not names:
-        return np.zeros(len(NAME_WORDS), dtype=bool)
-    return np.logical_or.reduce([_token_words(t) for t in names])
+def _name_bits(names: frozenset[str]) -> int:
+    """Which NAME_WORDS occur inside any class/id token (bit j: NAME_WORDS[j])."""
+    bits = 0
+    for token in names:
+        bits |= _token_bits(token)
+    return bits
 
 
 def _name_columns(sets: list[frozenset[str]]) -> np.ndarray:
     """The name vector of every block (one computation per distinct set of tokens)."""
     index: dict[frozenset[str], int] = {}
     rows = [index.setdefault(names, len(index)) for names in sets]
-    vectors = np.array([_name_vector(names) for names in index], dtype=np.float32)
-    return vectors[rows]
+    packed = b"".join(_name_bits(names).to_bytes(_NAME_BYTES, "little") for names in index)
+    bits = np.unpackbits(
+        np.frombuffer(packed, dtype=np.uint8).reshape(len(index), _NAME_BYTES),
+        axis=1,
+        bitorder="little",
+    )
+    return bits[:, : len(NAME_WORDS)].astype(np.float32)[rows]
 
 
 def _text_features(

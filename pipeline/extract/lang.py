@@ -91,4 +91,4 @@ class StopDensity:
             return min(1.0, covered / chars)
         if not words:
             return 0.0
-        return sum(1 for w in words if w.lower() in self.words) / len(words)
+        return sum(map(self.words.__contains__, map(str.lower, words))) / len(words)

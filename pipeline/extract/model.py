@@ -79,7 +79,11 @@ class TreeModel:
         return 1.0 / (1.0 + np.exp(-self.raw(X)))
 
     def raw(self, X: np.ndarray) -> np.ndarray:
-        """The trees' summed score (log-odds) of each row (a row goes left where its feature
+        """The trees' summed score (log-odds) of each row."""
+        return self.baseline + self.leaves(X).sum(axis=1)
+
+    def leaves(self, X: np.ndarray) -> np.ndarray:
+        """Each tree's leaf value for each row, (rows, trees) (a row goes left where its feature
         is <= the node's threshold; a leaf is its own child, so extra levels leave it there)."""
         n, width = X.shape
         flat = np.ascontiguousarray(X).ravel()
@@ -89,7 +93,7 @@ class TreeModel:
         for _ in range(self.depth):
             left = flat[row_start + self.feature[node]] <= self.threshold[node]
             node = children[2 * node + left]
-        return self.baseline + self.value[node].sum(axis=1)
+        return self.value[node]
 
 
 @lru_cache(maxsize=4)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.extract.features import LENGTH_COLUMN
+from pipeline.extract.model import TreeModel
 
 PAGE_TYPES = ("article", "listing", "forum", "product", "documentation", "other")
 MODEL_PATH = Path(__file__).with_name("model_pagetype.json")
@@ -103,21 +105,55 @@ def page_vector(doc, url: str | None = None) -> np.ndarray:
     return np.asarray(_page_vector(doc, url), dtype=np.float32)
 
 
-@lru_cache(maxsize=2)
-def load_classes(path: Path = MODEL_PATH):
-    """The page-type model: one tree model per type (softmax over their raw scores), and a margin."""
-    from pipeline.extract.model import TreeModel
+@dataclass(frozen=True)
+class TypeModel:
+    """One tree model per page type (a softmax over their raw scores), evaluated as one forest:
+    one pass over the trees of every type instead of one pass per type (0.2 ms a page)."""
 
+    forest: TreeModel  # every type's trees, type after type
+    spans: tuple[tuple[int, int], ...]  # each type's trees in the forest
+    baselines: tuple[float, ...]
+    types: list[str]
+    margin: float
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TypeModel:
+        classes = data["classes"]
+        bounds = np.cumsum([0] + [len(m["trees"]) for m in classes]).tolist()
+        forest = TreeModel.from_dict(
+            {
+                "baseline": 0.0,
+                "trees": [t for m in classes for t in m["trees"]],
+                "depth": max(int(m["depth"]) for m in classes),
+            }
+        )
+        return cls(
+            forest,
+            tuple(zip(bounds[:-1], bounds[1:], strict=True)),
+            tuple(float(m["baseline"]) for m in classes),
+            data["types"],
+            data["article_margin"],
+        )
+
+    def proba(self, vec: np.ndarray) -> np.ndarray:
+        """Probability of each type for a page vector."""
+        leaves = self.forest.leaves(vec[None, :])
+        raw = np.array(
+            [
+                base + leaves[:, a:b].sum(axis=1)[0]
+                for base, (a, b) in zip(self.baselines, self.spans, strict=True)
+            ]
+        )
+        e = np.exp(raw - raw.max())
+        return e / e.sum()
+
+
+@lru_cache(maxsize=2)
+def load_classes(path: Path = MODEL_PATH) -> TypeModel | None:
+    """The page-type model, or None where none was trained."""
     if not path.exists():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [TreeModel.from_dict(m) for m in data["classes"]], data["types"], data["article_margin"]
-
-
-def type_proba(vec: np.ndarray, classes) -> np.ndarray:
-    raw = np.array([m.raw(vec[None, :])[0] for m in classes])
-    e = np.exp(raw - raw.max())
-    return e / e.sum()
+    return TypeModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def decide_type(proba: np.ndarray, types: list[str], margin: float) -> str:
@@ -133,7 +169,6 @@ def page_type(doc, url: str | None = None) -> str:
     model = load_classes()
     if model is None:
         return "article"
-    classes, types, margin = model
     # prepare() already put the page's vector on every row of doc.X (its last columns)
     vec = doc.X[0, -N_FEATURES:] if len(doc.blocks) and url is None else page_vector(doc, url)
-    return decide_type(type_proba(np.asarray(vec, dtype=np.float32), classes), types, margin)
+    return decide_type(model.proba(np.asarray(vec, dtype=np.float32)), model.types, model.margin)
