@@ -284,43 +284,22 @@ class _Walker:
                     )
             else:
                 own_tokens = no_tokens
-            child = node.child
             if is_block:
                 flush()
                 parts = self.parts
                 push((node, state, True))
-                if child is not None:
-                    push(
-                        (
-                            child,
-                            (
-                                path + (tag,),
-                                names | own_tokens if own_tokens else names,
-                                (near + (own_tokens,))[-3:],
-                                ancestors + (node.mem_id,),
-                                in_link or tag == "a",
-                                tag,
-                                node.mem_id if tag == "table" else table,
-                            ),
-                            False,
-                        )
-                    )
-            elif child is not None:
-                push(
-                    (
-                        child,
-                        (
-                            path + (tag,),
-                            names | own_tokens if own_tokens else names,
-                            (near + (own_tokens,))[-3:],
-                            ancestors,
-                            in_link or tag == "a",
-                            block_tag,
-                            node.mem_id if tag == "table" else table,
-                        ),
-                        False,
-                    )
+            child = node.child
+            if child is not None:
+                child_state = (
+                    path + (tag,),
+                    names | own_tokens if own_tokens else names,
+                    (near + (own_tokens,))[-3:],
+                    ancestors + (node.mem_id,) if is_block else ancestors,
+                    in_link or tag == "a",
+                    tag if is_block else block_tag,
+                    node.mem_id if tag == "table" else table,
                 )
+                push((child, child_state, False))
         self.flush()
 
 

@@ -11,7 +11,7 @@ from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier
 SAMPLE_CHARS = 1500  # a paragraph or two decide the language; more only costs time
 # py3langid's byte automaton forgets where it started after this many bytes: from any state, the
 # same 6 bytes lead to the state they lead to from the start (checked over every state pair by
-# tests/extract/test_langid.py), so the state after byte i is the start state run over bytes i-5..i
+# tests/extract/test_fast_paths.py), so the state after byte i is the start state run over bytes i-5..i
 SYNC_BYTES = 6
 
 

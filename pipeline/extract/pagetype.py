@@ -108,7 +108,8 @@ def page_vector(doc, url: str | None = None) -> np.ndarray:
 @dataclass(frozen=True)
 class TypeModel:
     """One tree model per page type (a softmax over their raw scores), evaluated as one forest:
-    one pass over the trees of every type instead of one pass per type (0.2 ms a page)."""
+    one pass over the trees of every type instead of one pass per type (median 0.28-0.30 -> 0.15
+    ms a ScrapingHub page, the same probabilities bit for bit)."""
 
     forest: TreeModel  # every type's trees, type after type
     spans: tuple[tuple[int, int], ...]  # each type's trees in the forest
