@@ -127,6 +127,23 @@ _PRUNE_REASONS = (
 )
 
 
+# Elements whose content is code or markup, never text a reader sees.
+_CODE_TAGS = ("script", "style", "template")
+_CODE_SELECTOR = ", ".join(_CODE_TAGS)
+
+
+def _shown_text(node, text: str) -> str:
+    """A pruned element's text as `removed` reports it: without the source of the scripts,
+    styles and templates inside it (a share bar's inline JavaScript is not text that was cut).
+    The prune decision itself still measures `text`, the element's whole text, as the trained
+    models' features were computed."""
+    if node.css_first(_CODE_SELECTOR) is None:
+        return text
+    copy = node.clone()
+    copy.strip_tags(list(_CODE_TAGS))
+    return _WS.sub(" ", copy.text(separator=" ") or "").strip()
+
+
 @dataclass(slots=True)
 class Block:
     text: str
@@ -263,6 +280,7 @@ class _Walker:
                     if tag in PRUNE_TAGS or len(text) <= PRUNE_MAX_CHARS:
                         flush()
                         parts = self.parts
+                        text = _shown_text(node, text) if text else text
                         if text:
                             # position: the block index for now; html.py turns it into a paragraph index
                             pruned.append(Removed(text, reason, len(blocks)))

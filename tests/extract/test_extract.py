@@ -124,3 +124,16 @@ def test_text_dump_without_confident_prose_keeps_a_region():
     result = extract(lines, kind="text")
     assert isinstance(result, Article), result
     assert "交通计划" in result.body
+
+
+def test_a_pruned_share_bar_is_reported_without_its_script_source():
+    bar = (
+        "<div class='share-tools'><h3>Save &amp; Share</h3><a href='#'>Tweet</a>"
+        "<script>(function() { var po = document.createElement('script'); })();</script>"
+        "<style>.share-tools { color: red }</style></div>"
+    )
+    result = extract(HTML.replace("<p>Opponents", bar + "<p>Opponents").encode())
+    assert isinstance(result, Article)
+    shared = [r.text for r in result.removed if r.reason == "share"]
+    assert shared == ["Save & Share Tweet"], result.removed
+    assert "createElement" not in result.body and "tram network" in result.body
