@@ -1,6 +1,11 @@
 """Train the block classifiers on every licensed collection, validate leave-one-collection-out, write the models.
 
     uv run python scripts/train_clutter.py [--no-write] [--no-tune] [--workers 2]
+    uv run python scripts/train_clutter.py --list-weight 0.5 --decision '{"threshold": 0.45}'
+
+The second form writes nothing: it refits the LODO models with WCXB's listing, collection and
+product pages weighted by --list-weight, and scores the committed decision with the given
+overrides (the LODO rows, the objective and the golden fixtures it breaks).
 
 Blocks are labelled body when most of their word 3-grams occur in the page's gold text (see
 clutter_data.labels). Only pages whose licence allows it train (clutter_data.TRAINABLE_LICENCES).
@@ -58,6 +63,8 @@ PARAMS = dict(
     random_state=0,
 )
 BODY_WEIGHT = 1.5  # recall first: a body block cut costs more than a clutter block kept
+# page types whose gold keeps headline lists (WCXB's labels); --list-weight scales their pages
+LIST_TYPES = frozenset({"listing", "collection", "product"})
 MIN_COLLECTION = 10  # collections smaller than this are in the table but not in the objective
 
 
@@ -112,13 +119,18 @@ def export(clf) -> dict:
 class Corpus:
     samples: list[Sample]
     pages: list[Cached]
+    list_weight: float = 1.0  # a LIST_TYPES page's weight in the HTML fits (conf x weight^2)
 
     def html_parts(self, keep) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         return [
-            (c.html.doc.X, c.html.y, c.html.conf)
+            (c.html.doc.X, c.html.y, c.html.conf * self._scale(s))
             for s, c in zip(self.samples, self.pages, strict=True)
             if c.html is not None and len(c.html.y) and keep(s)
         ]
+
+    def _scale(self, s: Sample) -> float:
+        """conf x w^2 gives the page weight w (`weights` divides by the root of the page's sum)."""
+        return self.list_weight**2 if s.page_type in LIST_TYPES else 1.0
 
     def text_parts(self, keep) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """One rendering per page, the renderers taking turns (no renderer's habits dominate)."""
@@ -147,8 +159,9 @@ def load_corpus(workers: int = 2, collections: set[str] | None = None) -> Corpus
     return Corpus(samples, cached_pages(samples, workers))
 
 
-def lodo_key(kind: str, left_out: str | None) -> Path:
-    h = hashlib.sha1(json.dumps([PARAMS, BODY_WEIGHT], sort_keys=True).encode()).hexdigest()[:8]
+def lodo_key(kind: str, left_out: str | None, list_weight: float = 1.0) -> Path:
+    key: list = [PARAMS, BODY_WEIGHT] + ([list_weight] if list_weight != 1.0 else [])
+    h = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
     name = left_out or "ALL"
     return CACHE / feature_version() / "models" / f"{kind}-{name}-{h}.json"
 
@@ -183,7 +196,8 @@ def trained(corpus: Corpus, kind: str, left_out: str | None) -> dict:
             group is None or LODO_GROUPS.get(s.collection, s.collection) != group
         )
 
-    return _fit_cached(corpus, kind, lodo_key(kind, group), keep)
+    weight = corpus.list_weight if kind == "html" else 1.0
+    return _fit_cached(corpus, kind, lodo_key(kind, group, weight), keep)
 
 
 def site_fold_models(corpus: Corpus, collection: str, folds: int = 5) -> dict[str, TreeModel]:
@@ -195,7 +209,7 @@ def site_fold_models(corpus: Corpus, collection: str, folds: int = 5) -> dict[st
     out: dict[str, TreeModel] = {}
     for f in range(folds):
         print(f"  html model without {collection}'s sites of fold {f + 1}/{folds}", flush=True)
-        path = lodo_key("html", f"{collection}-site{f}of{folds}")
+        path = lodo_key("html", f"{collection}-site{f}of{folds}", corpus.list_weight)
         model = TreeModel.from_dict(
             _fit_cached(corpus, "html", path, lambda s, f=f: s.trainable and fold.get(s.id) != f)
         )
@@ -456,14 +470,37 @@ def tune_types(corpus: Corpus, probas, texts, start: Decision, kinds: dict[str, 
     return best
 
 
+def score_decision(corpus: Corpus, overrides: dict) -> None:
+    """The LODO rows of the committed decision with `overrides`, as bench --lodo scores them
+    (second opinion, held-out page types), and the golden fixtures the full model breaks."""
+    from train_pagetype import heldout_kinds
+
+    committed = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["decision"]
+    decision = Decision.from_dict({**committed, **overrides})
+    probas = html_probas(corpus, lodo_models(corpus, "html"))
+    rows = score_html(corpus, probas, decision, opinions(corpus), heldout_kinds(corpus))
+    print_rows(f"list weight {corpus.list_weight}, decision {decision.as_dict()}, LODO", rows)
+    print(f"objective {objective(rows, corpus.trainable()):.4f}")
+    broken = broken_fixtures(corpus, decision)
+    print(f"golden fixtures broken: {', '.join(broken) or 'none'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--no-tune", action="store_true", help="ship the default decision")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--list-weight", type=float, default=1.0, help="see the module's docstring")
+    parser.add_argument(
+        "--decision", help="JSON overrides of the committed decision: score them, write nothing"
+    )
     args = parser.parse_args()
 
     corpus = load_corpus(args.workers)
+    corpus.list_weight = args.list_weight
+    if args.decision is not None:
+        score_decision(corpus, json.loads(args.decision))
+        return
     blocks = sum(len(c.html.y) for c in corpus.pages if c.html is not None)
     print(
         f"{len(corpus.samples)} pages, {blocks} blocks; trainable: {', '.join(corpus.trainable())}"
