@@ -184,22 +184,25 @@ def _name_prune_reason(names: str) -> str | None:
     return None
 
 
-def html_blocks(html: str, prune: bool = True) -> tuple[Page, LexborHTMLParser]:
-    """Cut a page into blocks; pruned elements go to `Page.pruned` as one `Removed` each."""
+def html_blocks(
+    html: str, prune: bool = True, spare: frozenset[str] = frozenset()
+) -> tuple[Page, LexborHTMLParser]:
+    """Cut a page into blocks; pruned elements go to `Page.pruned` as one `Removed` each.
+    `spare`: prune reasons not applied to names (a forum's posts are named "comment")."""
     tree = LexborHTMLParser(html)
     page = Page()
     root = tree.body or tree.root
     if root is None:
         return page, tree
-    _Walker(page, prune).run(root)
+    _Walker(page, prune, spare).run(root)
     return page, tree
 
 
 class _Walker:
     """Iterative depth-first walk (no recursion: pages can nest thousands deep)."""
 
-    def __init__(self, page: Page, prune: bool) -> None:
-        self.page, self.prune = page, prune
+    def __init__(self, page: Page, prune: bool, spare: frozenset[str] = frozenset()) -> None:
+        self.page, self.prune, self.spare = page, prune, spare
         self.parts: list[str] = []
         self.link_chars = 0
         self.context: tuple = ("body", (), frozenset(), frozenset(), (), 0)
@@ -237,6 +240,7 @@ class _Walker:
         token_cache: dict[str, frozenset[str]] = {}
         parts = self.parts
         prune, pruned, blocks, flush = self.prune, self.page.pruned, self.page.blocks, self.flush
+        spare = self.spare
         push, pop = stack.append, stack.pop
         no_tokens: frozenset[str] = frozenset()
         while stack:
@@ -275,7 +279,7 @@ class _Walker:
             own = _names(node)
             if prune and len(path) > 1:
                 reason = PRUNE_TAGS.get(tag) or (_name_prune_reason(own) if own else None)
-                if reason:
+                if reason and reason not in spare:
                     text = _WS.sub(" ", node.text(separator=" ") or "").strip()
                     if tag in PRUNE_TAGS or len(text) <= PRUNE_MAX_CHARS:
                         flush()

@@ -54,8 +54,10 @@ def _with_hidden(page: Page, tree) -> None:
         )
 
 
-def prepare(html: str, url: str | None = None) -> Prepared:
-    page, tree = html_blocks(html)
+def prepare(html: str, url: str | None = None, spare: frozenset[str] = frozenset()) -> Prepared:
+    """The page's blocks, features and metadata; `spare`: prune reasons not applied to names
+    (blocks.html_blocks)."""
+    page, tree = html_blocks(html, spare=spare)
     md = html_metadata(tree, url) if tree.root is not None else Metadata()
     _with_hidden(page, tree)
     if len(page.blocks) > MAX_BLOCKS:  # no story is this long; keep the time per page bounded

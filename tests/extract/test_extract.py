@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
+
 import pytest
 
 from pipeline.extract import EXTRACTOR_VERSION, decode_html, extract
@@ -137,3 +140,33 @@ def test_a_pruned_share_bar_is_reported_without_its_script_source():
     shared = [r.text for r in result.removed if r.reason == "share"]
     assert shared == ["Save & Share Tweet"], result.removed
     assert "createElement" not in result.body and "tram network" in result.body
+
+
+def test_spared_comment_elements_become_blocks_and_navs_stay_pruned():
+    from pipeline.extract.blocks import html_blocks
+
+    page = (
+        "<html><body><div id='page'><nav><a href='/'>Home</a> <a href='/f'>Forums</a></nav><ul class='posts'>"
+        f"<li itemprop='comment'><p>{PARA}</p></li><li class='comment'><p>Re: {PARA}</p></li>"
+        "</ul></div></body></html>"
+    )
+    pruned, _ = html_blocks(page)
+    spared, _ = html_blocks(page, spare=frozenset({"comments"}))
+    assert [r.reason for r in pruned.pruned] == ["nav", "comments", "comments"]
+    assert not any("tram network" in b.text for b in pruned.blocks)
+    assert [r.reason for r in spared.pruned] == ["nav"]
+    assert sum("tram network" in b.text for b in spared.blocks) == 2
+
+
+TRAINSET_HTML = Path(__file__).resolve().parents[3] / "shared" / "trainset" / "html"
+
+
+def test_a_forum_thread_marked_up_as_comments_is_the_body():
+    # forum.prestashop.com (WCXB, CC-BY-4.0 annotations): every post is itemprop="comment";
+    # with them pruned the body was the cookie banner. The data is required, not skipped.
+    html = gzip.decompress((TRAINSET_HTML / "p8d389a919e98ca6.html.gz").read_bytes())
+    result = extract(html, url="https://forum.prestashop.com/topic/1103020-payment-issues")
+    assert isinstance(result, Article), result
+    assert result.page_type == "forum"
+    assert "change the customer to bank wire" in result.body
+    assert "Nous utilisons des cookies" not in result.body
