@@ -437,12 +437,14 @@ def tune(corpus: Corpus, probas, texts=None, start=None, grid=None, kinds=None) 
 
 
 # after the fallback: what to keep outside the story's container, captions and comments (1.0:
-# always cut), then per predicted page type (held-out types) an override of the decision, each
+# always cut), whether a short result's rescue stays inside the story container (and asks the
+# second opinion), then per predicted page type (held-out types) an override of the decision, each
 # kept only when the LODO objective gains
 OUTSIDE_GRID = {
     "outside_proba": (0.0, 0.5, 0.6, 0.7, 0.8),
     "caption_proba": (0.0, 0.6, 0.8, 0.9, 1.0),
     "comment_proba": (0.0, 0.8, 0.9, 1.0),
+    "short_inside": (False, True),
 }
 TYPE_OPTIONS: tuple[dict, ...] = (
     {"prefer_second_opinion": True},

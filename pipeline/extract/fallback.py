@@ -12,6 +12,8 @@ def looks_unsure(doc: Prepared, keep: np.ndarray, proba: np.ndarray, body_chars:
     """Little text against the page's prose, or a classifier unsure of what it kept."""
     if d.fallback_share <= 0 and d.fallback_mean_proba <= 0:
         return False
+    if d.short_inside and body_chars < d.min_chars:
+        return True
     lengths = getattr(doc, "lengths", None) or [word_length(b.text) for b in doc.blocks]
     prose = sum(
         len(b.text)

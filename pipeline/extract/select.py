@@ -27,7 +27,10 @@ class Decision:
     article_body_cover: float = (
         1.1  # blocks this much inside JSON-LD articleBody are kept (>1: off)
     )
-    min_chars: int = 300  # a shorter result takes the likelier half of the page
+    min_chars: int = 300  # a shorter result takes the likelier half of the page ...
+    # ... only inside the story container of what was kept, and a result still that short asks
+    # for the second opinion (fallback.looks_unsure)
+    short_inside: bool = False
     fallback_proba: float = 0.2
     # trafilatura's text replaces ours when ours looks truncated (under this share of the page's
     # prose, or kept at a mean probability under fallback_mean_proba) and it is this much longer
@@ -142,12 +145,10 @@ def select(
         and proba.max() > 0
     ):
         # a short story the model is unsure of: take the likelier half, or at least the best block
-        keep = _fire(
-            np.zeros_like(keep),
-            proba >= min(d.fallback_proba, float(proba.max())),
-            "rescue: short",
-            fired,
-        )
+        likely = proba >= min(d.fallback_proba, float(proba.max()))
+        if d.short_inside and container is not None:
+            likely &= inside
+        keep = _fire(np.zeros_like(keep), likely, "rescue: short", fired)
     return keep
 
 

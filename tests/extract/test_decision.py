@@ -52,3 +52,26 @@ def test_page_type_overrides_apply_to_that_type_only():
     product = d.for_type("product")
     assert product.prefer_second_opinion and product.threshold == 0.2 and product.by_type == {}
     assert Decision.from_dict(d.as_dict()) == d
+
+
+def test_a_short_result_is_rescued_inside_its_story_and_asks_the_second_opinion():
+    from types import SimpleNamespace
+
+    from pipeline.extract.fallback import looks_unsure
+
+    blocks, X = _page()
+    # one story paragraph kept; the aside's teaser is half believed
+    proba = np.array([0.9, 0.1, 0.1, 0.1, 0.3])
+    page_wide = Decision(threshold=0.5, rescue_proba=1.0, min_chars=300, fallback_proba=0.2)
+    assert select(blocks, X, proba, page_wide).tolist() == [True, False, False, False, True]
+    inside = Decision(
+        threshold=0.5, rescue_proba=1.0, min_chars=300, fallback_proba=0.2, short_inside=True
+    )
+    keep = select(blocks, X, proba, inside)
+    assert keep.tolist() == [True, False, False, False, False]
+    doc = SimpleNamespace(blocks=blocks, lengths=None)
+    # the result is sure of itself (mean probability 0.9) but short: trafilatura is asked
+    unsure = Decision(fallback_share=0.01, fallback_mean_proba=0.5, min_chars=300)
+    assert not looks_unsure(doc, keep, proba, len(PROSE), unsure)
+    short = Decision(**{**unsure.as_dict(), "short_inside": True})
+    assert looks_unsure(doc, keep, proba, len(PROSE), short)
