@@ -2,10 +2,13 @@
 
     uv run python scripts/train_clutter.py [--no-write] [--no-tune] [--workers 2]
     uv run python scripts/train_clutter.py --list-weight 0.5 --decision '{"threshold": 0.45}'
+    uv run python scripts/train_clutter.py --params '{"max_leaf_nodes": 32}' --decision '{}'
 
 The second form writes nothing: it refits the LODO models with WCXB's listing, collection and
 product pages weighted by --list-weight, and scores the committed decision with the given
-overrides (the LODO rows, the objective and the golden fixtures it breaks).
+overrides (the LODO rows, the objective and the golden fixtures it breaks). The third refits them
+with other tree parameters (--params: overrides of PARAMS; --body-weight: BODY_WEIGHT), scored
+the same way, or tuned from scratch with --no-write; a model with them is never written.
 
 Blocks are labelled body when most of their word 3-grams occur in the page's gold text (see
 clutter_data.labels). Only pages whose licence allows it train (clutter_data.TRAINABLE_LICENCES).
@@ -496,7 +499,18 @@ def main() -> None:
     parser.add_argument(
         "--decision", help="JSON overrides of the committed decision: score them, write nothing"
     )
+    parser.add_argument("--params", help="JSON overrides of PARAMS (with --decision or --no-write)")
+    parser.add_argument("--body-weight", type=float, help="BODY_WEIGHT (as --params)")
     args = parser.parse_args()
+    if args.params is not None or args.body_weight is not None:
+        if args.decision is None and not args.no_write:
+            parser.error("--params and --body-weight need --decision or --no-write")
+        global BODY_WEIGHT
+        unknown = set(json.loads(args.params or "{}")) - set(PARAMS)
+        if unknown:
+            parser.error(f"--params: unknown parameters {', '.join(sorted(unknown))}")
+        PARAMS.update(json.loads(args.params or "{}"))
+        BODY_WEIGHT = args.body_weight if args.body_weight is not None else BODY_WEIGHT
 
     corpus = load_corpus(args.workers)
     corpus.list_weight = args.list_weight
