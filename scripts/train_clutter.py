@@ -499,18 +499,18 @@ def main() -> None:
     parser.add_argument(
         "--decision", help="JSON overrides of the committed decision: score them, write nothing"
     )
-    parser.add_argument("--params", help="JSON overrides of PARAMS (with --decision or --no-write)")
+    parser.add_argument(
+        "--params", type=json.loads, default={}, help="JSON overrides of PARAMS (never written)"
+    )
     parser.add_argument("--body-weight", type=float, help="BODY_WEIGHT (as --params)")
     args = parser.parse_args()
-    if args.params is not None or args.body_weight is not None:
-        if args.decision is None and not args.no_write:
-            parser.error("--params and --body-weight need --decision or --no-write")
-        global BODY_WEIGHT
-        unknown = set(json.loads(args.params or "{}")) - set(PARAMS)
-        if unknown:
-            parser.error(f"--params: unknown parameters {', '.join(sorted(unknown))}")
-        PARAMS.update(json.loads(args.params or "{}"))
-        BODY_WEIGHT = args.body_weight if args.body_weight is not None else BODY_WEIGHT
+    global BODY_WEIGHT
+    if (args.params or args.body_weight is not None) and args.decision is None and not args.no_write:
+        parser.error("--params and --body-weight need --decision or --no-write")
+    if unknown := sorted(set(args.params) - set(PARAMS)):
+        parser.error(f"--params: unknown parameters {', '.join(unknown)}")
+    PARAMS.update(args.params)
+    BODY_WEIGHT = BODY_WEIGHT if args.body_weight is None else args.body_weight
 
     corpus = load_corpus(args.workers)
     corpus.list_weight = args.list_weight
