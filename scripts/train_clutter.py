@@ -491,6 +491,11 @@ def tune_types(corpus: Corpus, probas, texts, start: Decision, kinds: dict[str, 
     return best
 
 
+def committed_decision() -> Decision:
+    """The decision in the committed model.json (the file, not a cached copy: training rewrites it)."""
+    return Decision.from_dict(json.loads(MODEL_PATH.read_text(encoding="utf-8"))["decision"])
+
+
 def kept_decision(
     corpus: Corpus, tuned: Decision, tuned_score: float, probas, texts, kinds
 ) -> Decision:
@@ -498,7 +503,7 @@ def kept_decision(
     on the same trees' LODO objective (its rows are printed either way)."""
     if not MODEL_PATH.exists():
         return tuned
-    committed = Decision.from_dict(json.loads(MODEL_PATH.read_text(encoding="utf-8"))["decision"])
+    committed = committed_decision()
     rows = score_html(corpus, probas, committed, texts, kinds)
     score = objective(rows, corpus.trainable())
     print_rows("the committed decision on the same trees, LODO", rows)
@@ -515,8 +520,7 @@ def score_decision(corpus: Corpus, overrides: dict, pages: int = 0) -> None:
     against trafilatura's text, and the golden fixtures the full model breaks."""
     from train_pagetype import heldout_kinds
 
-    committed = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["decision"]
-    decision = Decision.from_dict({**committed, **overrides})
+    decision = Decision.from_dict({**committed_decision().as_dict(), **overrides})
     probas = html_probas(corpus, lodo_models(corpus, "html"))
     texts, kinds = opinions(corpus), heldout_kinds(corpus)
     rows = score_html(corpus, probas, decision, texts, kinds)

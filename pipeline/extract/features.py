@@ -336,11 +336,10 @@ def _neighbour_features(blocks: list[Block], X: np.ndarray, main: int | None) ->
     X[:-1, o : o + 5] = shape[1:]
     X[:-1, o + 5] = same[1:, 0]
     # depth below the article container (0 outside it)
-    o += N_NEIGHBOUR
     if main is not None:
         for i, b in enumerate(blocks):
             if main in b.ancestors:
-                X[i, o] = len(b.ancestors) - b.ancestors.index(main)
+                X[i, DEPTH_COLUMN] = len(b.ancestors) - b.ancestors.index(main)
     # under a listing header ("Related", "You may also like"): the header's container, up to a heading
     scope = None
     for i, b in enumerate(blocks):
@@ -349,10 +348,11 @@ def _neighbour_features(blocks: list[Block], X: np.ndarray, main: int | None) ->
         if LISTING_HEADERS.match(b.text) and len(b.ancestors) >= 2:
             scope = b.ancestors[-2]
         elif scope is not None:
-            X[i, o + 1] = 1
+            X[i, LISTING_COLUMN] = 1
 
 
-LISTING_COLUMN = N_OWN + 2 * N_NEIGHBOUR + 1
+DEPTH_COLUMN = N_OWN + 2 * N_NEIGHBOUR  # depth below the article container
+LISTING_COLUMN = DEPTH_COLUMN + 1  # under a listing header
 RECORD_COLUMN = N_FEATURES - N_RECORD
 LENGTH_COLUMN = 1  # log1p(length in words)
 COVER_COLUMN = N_OWN - 4  # share of the block inside JSON-LD articleBody
@@ -387,23 +387,28 @@ def _record_columns(blocks: list[Block]) -> np.ndarray:
             leaves[a] += 1
             if k:
                 parent[a] = anc[k - 1]
-    sizes: dict[int, Counter[int]] = {}
+    sizes: dict[int, Counter[int]] = {}  # per list element: its records by size
     for a, count in leaves.items():
         if count >= 2 and a in parent:
             sizes.setdefault(parent[a], Counter())[count] += 1
+    totals = {a: records.total() for a, records in sizes.items()}
+    rows: dict[tuple[int, ...], tuple[float, ...] | None] = {}  # one walk per distinct chain
     for i, b in enumerate(blocks):
         anc = b.ancestors
-        for k in range(len(anc) - 1, 0, -1):
-            a = anc[k]
-            records = sizes.get(anc[k - 1])
-            if leaves[a] >= 2 and records is not None and (total := records.total()) >= 3:
-                out[i] = (
-                    math.log1p(total),
-                    records[leaves[a]] / total,
-                    math.log1p(leaves[a]),
-                    chars[a] / (chars[anc[k - 1]] or 1),
-                )
-                break
+        if anc not in rows:
+            rows[anc] = None
+            for k in range(len(anc) - 1, 0, -1):
+                a, lst = anc[k], anc[k - 1]
+                if leaves[a] >= 2 and totals.get(lst, 0) >= 3:
+                    rows[anc] = (
+                        math.log1p(totals[lst]),
+                        sizes[lst][leaves[a]] / totals[lst],
+                        math.log1p(leaves[a]),
+                        chars[a] / (chars[lst] or 1),
+                    )
+                    break
+        if (row := rows[anc]) is not None:
+            out[i] = row
     return out
 
 
