@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 
 import numpy as np
 
 from pipeline.extract.blocks import Block
-from pipeline.extract.features import COVER_COLUMN, LENGTH_COLUMN, LISTING_COLUMN
+from pipeline.extract.features import (
+    COVER_COLUMN,
+    LENGTH_COLUMN,
+    LISTING_COLUMN,
+    N_RECORD,
+    RECORD_COLUMN,
+    held_chars,
+    teaser_cards,
+)
 from pipeline.extract.lang import word_length
 
 
@@ -123,7 +130,8 @@ def select(
             fired,
         )
     keep = _smooth(keep, proba, blocks, certain, d)
-    container = _story_container(blocks, keep)
+    teasers = teaser_cards(X[:, RECORD_COLUMN : RECORD_COLUMN + N_RECORD])
+    container = _story_container(blocks, keep, teasers)
     if container is not None:
         inside = np.array([container in b.ancestors for b in blocks], dtype=bool)
         if d.outside_proba > 0:
@@ -156,15 +164,10 @@ def _prose_chars(b: Block) -> int:
     return len(b.text) if word_length(b.text) >= 12 and b.link_chars < 0.3 * len(b.text) else 0
 
 
-def _story_container(blocks: list[Block], keep: np.ndarray) -> int | None:
-    """The deepest element that holds at least 60% of the kept text."""
-    held: Counter[int] = Counter()
-    total = 0
-    for b, k in zip(blocks, keep, strict=True):
-        if k:
-            total += len(b.text)
-            for a in b.ancestors:
-                held[a] += len(b.text)
+def _story_container(blocks: list[Block], keep: np.ndarray, teasers: np.ndarray) -> int | None:
+    """The deepest element that holds at least 60% of the kept text (teaser cards' text at
+    features.TEASER_WEIGHT)."""
+    held, total = held_chars(blocks, keep, teasers)
     if not total:
         return None
     best, best_depth = None, -1
