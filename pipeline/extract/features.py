@@ -303,9 +303,10 @@ def held_chars(
     cards' count at TEASER_WEIGHT."""
     held: Counter[int] = Counter()
     total = 0
-    for b, m, t in zip(blocks, mask, teasers, strict=True):
+    marks = mask.tolist() if isinstance(mask, np.ndarray) else mask
+    for b, m, t in zip(blocks, marks, teasers.tolist(), strict=True):
         if m:
-            chars = round(len(b.text) * (TEASER_WEIGHT if t else 1.0))
+            chars = round(len(b.text) * TEASER_WEIGHT) if t else len(b.text)
             total += chars
             for a in b.ancestors:
                 held[a] += chars
