@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -214,8 +213,8 @@ def block_features(blocks: list[Block], article_body: str | None = None) -> Feat
     prose = [_is_prose(b, length) for b, length in zip(blocks, lengths, strict=True)]
     records = _record_columns(blocks)
     held, total_prose = held_chars(blocks, prose, teaser_cards(records))
+    main = deepest_holding(blocks, prose, held, total_prose, 0.5)  # the article container
     total_prose = total_prose or 1
-    main = _main_container(blocks, prose, held, total_prose)
     siblings = Counter(b.ancestors[-1] if b.ancestors else -1 for b in blocks)
     prose_chars = np.array(
         [len(b.text) if p else 0 for b, p in zip(blocks, prose, strict=True)], dtype=float
@@ -297,14 +296,13 @@ def teaser_cards(records: np.ndarray) -> np.ndarray:
 
 
 def held_chars(
-    blocks: list[Block], mask: Iterable[bool], teasers: np.ndarray
+    blocks: list[Block], mask: list[bool], teasers: np.ndarray
 ) -> tuple[Counter[int], int]:
     """Characters of the `mask` blocks held by each enclosing element, and their total; teaser
     cards' count at TEASER_WEIGHT."""
     held: Counter[int] = Counter()
     total = 0
-    marks = mask.tolist() if isinstance(mask, np.ndarray) else mask
-    for b, m, t in zip(blocks, marks, teasers.tolist(), strict=True):
+    for b, m, t in zip(blocks, mask, teasers.tolist(), strict=True):
         if m:
             chars = round(len(b.text) * TEASER_WEIGHT) if t else len(b.text)
             total += chars
@@ -313,18 +311,20 @@ def held_chars(
     return held, total
 
 
-def _main_container(
-    blocks: list[Block], prose: list[bool], held: Counter[int], total_prose: int
+def deepest_holding(
+    blocks: list[Block], mask: list[bool], held: Counter[int], total: int, share: float
 ) -> int | None:
-    """The deepest element holding at least half of the page's prose."""
-    main = None
-    best_depth = -1
-    for b, p in zip(blocks, prose, strict=True):
-        if p:
+    """The deepest element around a `mask` block that holds at least `share` of the `total`
+    (`held_chars`): the article container (half of the prose), select's story container."""
+    if not total:
+        return None
+    best, best_depth = None, -1
+    for b, m in zip(blocks, mask, strict=True):
+        if m:
             for depth, a in enumerate(b.ancestors):
-                if held[a] >= 0.5 * total_prose and depth > best_depth:
-                    main, best_depth = a, depth
-    return main
+                if held[a] >= share * total and depth > best_depth:
+                    best, best_depth = a, depth
+    return best
 
 
 def _prose_distance(prose: list[bool]) -> list[int]:

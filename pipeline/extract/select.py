@@ -14,6 +14,7 @@ from pipeline.extract.features import (
     LISTING_COLUMN,
     N_RECORD,
     RECORD_COLUMN,
+    deepest_holding,
     held_chars,
     teaser_cards,
 )
@@ -130,8 +131,12 @@ def select(
             fired,
         )
     keep = _smooth(keep, proba, blocks, certain, d)
+    # the story container: the deepest element holding 60% of the kept text (teaser cards' at
+    # features.TEASER_WEIGHT)
+    mask: list[bool] = keep.tolist()
     teasers = teaser_cards(X[:, RECORD_COLUMN : RECORD_COLUMN + N_RECORD])
-    container = _story_container(blocks, keep, teasers)
+    held, total = held_chars(blocks, mask, teasers)
+    container = deepest_holding(blocks, mask, held, total, 0.6)
     if container is not None:
         inside = np.array([container in b.ancestors for b in blocks], dtype=bool)
         if d.outside_proba > 0:
@@ -162,21 +167,6 @@ def select(
 
 def _prose_chars(b: Block) -> int:
     return len(b.text) if word_length(b.text) >= 12 and b.link_chars < 0.3 * len(b.text) else 0
-
-
-def _story_container(blocks: list[Block], keep: np.ndarray, teasers: np.ndarray) -> int | None:
-    """The deepest element that holds at least 60% of the kept text (teaser cards' text at
-    features.TEASER_WEIGHT)."""
-    held, total = held_chars(blocks, keep, teasers)
-    if not total:
-        return None
-    best, best_depth = None, -1
-    for b, k in zip(blocks, keep, strict=True):
-        if k:
-            for depth, a in enumerate(b.ancestors):
-                if held[a] >= 0.6 * total and depth > best_depth:
-                    best, best_depth = a, depth
-    return best
 
 
 def _smooth(
